@@ -1,0 +1,24 @@
+"""The participant-facing words from ``workshop/content/ui.yaml``, read once per kernel."""
+
+from __future__ import annotations
+
+from workshop import content
+
+_cache: dict[str, str] | None = None
+
+
+def t(key: str, **values: object) -> str:
+    """The text for ``key``, with ``{name}`` fields filled from ``values``."""
+    global _cache
+    if _cache is None:
+        _cache = content.ui_text()
+    text = _cache.get(key)
+    if text is None:
+        raise content.ContentError(f"ui.yaml has no text for '{key}'")
+    return text.format(**values) if values else text
+
+
+def reload() -> None:
+    """Forget the cached texts so the next :func:`t` reads ``ui.yaml`` again."""
+    global _cache
+    _cache = None

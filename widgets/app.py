@@ -1,0 +1,230 @@
+"""The participant app: every theme notebook as a page of one app, in one kernel."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from typing import Any
+
+import traitlets
+from ipywidgets import HTML, Button, HBox, VBox
+
+from workshop import content, serverlog
+from workshop.visit import query_parameters, wait_for_request
+
+from . import _text, errors
+from ._text import t
+from .base import QuietRepr
+from .bridge import BrowserBridge
+from .help import HelpPanel
+from .pages import Page, build_page
+
+
+
+
+class ParticipantApp(QuietRepr, VBox):
+    """What a participant sees: a header with progress, one theme at a time, Back and Next.
+
+    Every theme notebook is built into a page when the kernel starts (before anyone arrives);
+    moving to another theme swaps the page shown, in the same kernel. A hidden
+    :class:`BrowserBridge` keeps the participant's anonymous id and their own answers in their
+    browser, so a reload comes back to the same page with the same answers. Nothing is shared
+    and nothing is written to the server's disk.
+    """
+
+    page = traitlets.Int(0)
+    participant_id = traitlets.Unicode("")
+    query = traitlets.Dict()
+
+    def __init__(self, themes: list[content.Theme], namespace: str = "local", **kwargs: Any) -> None:
+        self._themes = themes
+        self._fingerprint = content.fingerprint()
+        self._pages: list[Page] = []
+        self._resumed = False
+        self._bridge = BrowserBridge(namespace=namespace)
+        self._title = HTML()
+        self._title.add_class("hs-title")
+        self._progress = HTML()
+        self._progress.add_class("hs-progress")
+        self._help = HelpPanel()
+        header = VBox([self._title, self._help.button, self._progress])
+        header.add_class("hs-header")
+        self._notice = HTML()
+        self._notice.add_class("hs-notice")
+        self._stage = VBox()
+        self._stage.add_class("hs-stage")
+        self._back = Button(description=t("back"), tooltip=t("back"), icon="")
+        self._back.add_class("hs-back")
+        self._next = Button(description=t("next"), tooltip=t("next"), button_style="primary")
+        self._next.add_class("hs-next")
+        self._end = HTML()
+        nav = HBox([self._back, self._next])
+        nav.add_class("hs-nav")
+        super().__init__([self._bridge, header, self._help, self._notice, self._stage, self._end, nav], **kwargs)
+        self.add_class("hs-app")
+        self._title.value = f'<div class="hs-brand">{html.escape(t("app_title"))}</div>'
+        self._build_pages()
+        self._back.on_click(self._on_back_click)
+        self._next.on_click(self._on_next_click)
+        self._bridge.observe(self._on_bridge_identity, names=["participant_id", "restored"])
+        self.observe(self._on_page, names="page")
+        errors.install(self.show_error)
+        self._on_page()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_notebooks(cls, folder: os.PathLike | None = None) -> "ParticipantApp | NotReady":
+        """Build the app from the theme notebooks; a friendly notice if content is broken."""
+        namespace = os.environ.get("HOLDING_SPACE_WORKSHOP_ID", "local")
+        try:
+            return cls(content.load_themes(folder), namespace=namespace)
+        except Exception:
+            if os.environ.get("HOLDING_SPACE_STRICT"):  # tests: a broken notebook must fail loudly
+                raise
+            serverlog.logger().exception("the participant app could not be built from the content")
+            return NotReady()
+
+    def _build_pages(self) -> None:
+        self._pages = [build_page(theme, i) for i, theme in enumerate(self._themes)]
+        for page in self._pages:
+            for exercise in page.exercises.values():
+                exercise.observe(self._on_answer, names=exercise.answer_names())
+
+    @traitlets.validate("page")
+    def _valid_page(self, proposal: dict) -> int:
+        return max(0, min(proposal["value"], len(self._pages) - 1))
+
+    # ------------------------------------------------------------------ the visit
+    def bind_visit(self) -> None:
+        """Wait for the participant's request (preheated kernels), then bind it to this app.
+
+        Content edited since this kernel was preheated is read again, so a change to a theme
+        notebook or content file shows on the next page load.
+        """
+        info = wait_for_request()
+        self.query = query_parameters(info.get("QUERY_STRING", os.environ.get("QUERY_STRING", "")))
+        if content.fingerprint() != self._fingerprint:
+            self.reload_content()
+
+    def reload_content(self) -> None:
+        """Read the theme notebooks and content files again and rebuild every page."""
+        _text.reload()
+        self._fingerprint = content.fingerprint()
+        self._themes = content.load_themes()
+        self._build_pages()
+        self._back.description = t("back")
+        self._next.description = t("next")
+        self._on_page()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def pages(self) -> list[Page]:
+        """The built pages, in theme order."""
+        return list(self._pages)
+
+    @property
+    def exercises(self) -> dict[str, Any]:
+        """Every exercise of every page, by key (``"00_welcome/0"``, …)."""
+        return {key: ex for page in self._pages for key, ex in page.exercises.items()}
+
+    def snapshot(self) -> dict[str, Any]:
+        """The participant's place and own answers, as kept in their browser."""
+        return {"page": self.page, "answers": {key: ex.answer for key, ex in self.exercises.items()}}
+
+    def restore(self, data: Any) -> bool:
+        """Apply a snapshot from the browser; invalid parts are dropped. True if anything applied."""
+        if not isinstance(data, dict):
+            return False
+        applied = False
+        answers = data.get("answers")
+        if isinstance(answers, dict):
+            exercises = self.exercises
+            for key, answer in answers.items():
+                if key in exercises and isinstance(answer, dict):
+                    dropped = exercises[key].restore(answer)
+                    applied = applied or len(dropped) < len(answer)
+        page = data.get("page")
+        if isinstance(page, int) and not isinstance(page, bool) and 0 < page < len(self._pages):
+            self.page = page
+            applied = True
+        return applied
+
+    def show_error(self) -> None:
+        """Show the short friendly message that replaces any traceback."""
+        self._notice.value = f'<p class="hs-notice-error" role="alert">{html.escape(t("friendly_error"))}</p>'
+
+    # ------------------------------------------------------------------ handlers
+    def _on_bridge_identity(self, _change: dict) -> None:
+        self.participant_id = self._bridge.participant_id
+        if self._resumed or not self.participant_id:
+            return
+        self._resumed = True
+        raw = self._bridge.restored
+        if not raw:
+            return
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            serverlog.logger().warning("a browser sent a snapshot that is not JSON; ignored")
+            return
+        if self.restore(data):
+            self._notice.value = f'<p class="hs-notice-info" role="status">{html.escape(t("resumed"))}</p>'
+
+    def _on_answer(self, _change: dict) -> None:
+        self._save()
+
+    def _save(self) -> None:
+        if self._resumed:  # never overwrite the browser's copy before it was read
+            self._bridge.snapshot = json.dumps(self.snapshot(), ensure_ascii=False)
+
+    def _on_back_click(self, _button: Button) -> None:
+        self.page -= 1
+
+    def _on_next_click(self, _button: Button) -> None:
+        self.page += 1
+
+    def _on_page(self, change: dict | None = None) -> None:
+        if not self._pages:
+            return
+        current = self._pages[self.page]
+        total = len(self._pages)
+        number = self.page + 1
+        self._stage.children = [current.view]
+        percent = round(100 * number / total)
+        label = t("progress_label", current=number, total=total, title=current.theme.title)
+        self._progress.value = (
+            f'<div class="hs-progress-text" aria-hidden="true">{html.escape(t("progress", current=number, total=total))}'
+            f' · {html.escape(current.theme.title)}</div>'
+            f'<div class="hs-progress-bar" role="progressbar" aria-valuemin="1" aria-valuemax="{total}" '
+            f'aria-valuenow="{number}" aria-label="{html.escape(label)}">'
+            f'<div class="hs-progress-fill" style="width:{percent}%"></div></div>'
+        )
+        self._back.disabled = self.page == 0
+        self._next.disabled = self.page == total - 1
+        self._end.value = (
+            f'<p class="hs-note">{html.escape(t("last_page"))}</p>' if self.page == total - 1 else ""
+        )
+        if change is not None:
+            self._notice.value = ""
+            self._bridge.page = self.page
+            self._save()
+
+
+class NotReady(QuietRepr, HTML):
+    """The friendly page shown instead of the app when the content cannot be built.
+
+    The server log has the detail; the participant reads that the facilitator should know.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        try:
+            message = t("not_ready")
+        except Exception:  # ui.yaml itself is unreadable: the one text that cannot live in a file
+            message = "The workshop is not quite ready yet. Please let your facilitator know."
+        super().__init__(f'<p class="hs-notice-error" role="alert">{html.escape(message)}</p>', **kwargs)
+        self.add_class("hs-app")
+
+    def bind_visit(self) -> None:
+        """Wait for the visitor like the app does, so preheating behaves the same."""
+        wait_for_request()

@@ -1,0 +1,109 @@
+"""What every exercise component shares: the right to pass, and its answer as plain data."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import traitlets
+from ipywidgets import HTML, Button, VBox
+
+from ._text import t
+
+
+class QuietRepr:
+    """Mixin: a widget's plain-text form is a short title, not its class and trait values.
+
+    Voila puts a displayed widget's ``text/plain`` form into the page; the default names
+    internal classes and shows current values.
+    """
+
+    _plain_text = ""
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
+        if isinstance(bundle, tuple):  # (data, metadata)
+            bundle[0]["text/plain"] = self._plain_text
+        elif isinstance(bundle, dict):
+            bundle["text/plain"] = self._plain_text
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+class Exercise(QuietRepr, VBox):
+    """Base of every exercise: a container whose answer lives in traits tagged ``answer=True``.
+
+    The participant sees the exercise and, below it, "I'd rather pass". Passing hides the
+    controls and says that passing is fine; "Answer after all" brings them back with nothing
+    lost. ``answer`` is the exercise's state as JSON-ready data (kept in the participant's own
+    browser for resume); :meth:`restore` applies such data back, dropping whatever fails
+    validation. What, if anything, is shared with a group is said by each subclass.
+    """
+
+    passed = traitlets.Bool(False).tag(answer=True)
+
+    def __init__(self, body: list, **kwargs: Any) -> None:
+        self._body = VBox(body)
+        self._body.add_class("hs-exercise-body")
+        self._pass = Button(description=t("pass_button"), tooltip=t("pass_button"))
+        self._pass.add_class("hs-pass")
+        self._passed_note = HTML(f'<p class="hs-note">{t("passed_note")}</p>')
+        self._unpass = Button(description=t("unpass_button"), tooltip=t("unpass_button"))
+        self._unpass.add_class("hs-secondary")
+        super().__init__(**kwargs)
+        self.add_class("hs-exercise")
+        self._pass.on_click(self._on_pass_click)
+        self._unpass.on_click(self._on_unpass_click)
+        self.observe(self._on_passed, names="passed")
+        self._on_passed()
+
+    # ------------------------------------------------------------------ answer as data
+    @classmethod
+    def answer_names(cls) -> list[str]:
+        """The names of the traits that make up the answer."""
+        return sorted(cls.class_trait_names(answer=True))
+
+    @property
+    def answer(self) -> dict[str, Any]:
+        """The answer as JSON-ready data (tuples become lists)."""
+        data = {}
+        for name in self.answer_names():
+            value = getattr(self, name)
+            data[name] = list(value) if isinstance(value, tuple) else value
+        return data
+
+    def restore(self, data: Mapping[str, Any]) -> list[str]:
+        """Apply saved answer data; return the names of entries dropped as invalid."""
+        dropped = []
+        if not isinstance(data, Mapping):
+            return ["(not a mapping)"]
+        for name in self.answer_names():
+            if name not in data:
+                continue
+            try:
+                setattr(self, name, self._restorable(name, data[name]))
+            except (traitlets.TraitError, TypeError, ValueError):
+                dropped.append(name)
+        return dropped
+
+    def _restorable(self, name: str, value: Any) -> Any:
+        """Clean a saved value before it is set (e.g. drop words no longer offered)."""
+        return value
+
+    # ------------------------------------------------------------------ pass
+    def _on_pass_click(self, _button: Button) -> None:
+        self.passed = True
+
+    def _on_unpass_click(self, _button: Button) -> None:
+        self.passed = False
+
+    def _on_passed(self, _change: Any = None) -> None:
+        if self.passed:
+            self.children = [*self._header(), self._passed_note, self._unpass]
+        else:
+            self.children = [*self._header(), self._body, self._pass]
+
+    def _header(self) -> list:
+        """Widgets shown above the body whether or not the participant passed."""
+        return []
