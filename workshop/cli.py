@@ -1,0 +1,131 @@
+"""``holding-space``: the facilitator's command line (``make workshop`` runs it).
+
+    holding-space workshop [--seats N] [--port P] [--bind ADDRESS]
+    holding-space check
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from . import content, paths
+
+
+def check_content() -> list[str]:
+    """Read every content file and theme notebook; return one message per problem."""
+    problems = []
+    for loader in (content.feelings, content.intensity, content.ui_text):
+        try:
+            loader()
+        except content.ContentError as error:
+            problems.append(str(error))
+    try:
+        content.load_themes()
+    except content.ContentError as error:
+        problems.append(str(error))
+    return problems
+
+
+def qr_text(url: str) -> str:
+    """The join address as a QR code drawn with text characters, for the terminal."""
+    import io
+
+    import segno
+
+    out = io.StringIO()
+    segno.make(url, error="m").terminal(out=out, compact=True, border=2)
+    return out.getvalue()
+
+
+def _progress(ready: int, seats: int) -> None:
+    bar = "#" * ready + "." * (seats - ready)
+    end = "\n" if ready >= seats else ""
+    if sys.stdout.isatty():
+        print(f"\r  Warming up participant seats [{bar}] {ready}/{seats}", end=end, flush=True)
+    else:
+        print(f"  Warming up participant seats: {ready}/{seats}", flush=True)
+
+
+def run_workshop(args: argparse.Namespace) -> int:
+    from .serving.server import ServerProcess, ServerSettings, port_is_free
+
+    problems = check_content()
+    if problems:
+        print("The content has a problem; nothing was started. Fix it and run again:", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    if not port_is_free(args.port):
+        print(f"Port {args.port} is in use (is a workshop already running?). "
+              f"Stop it, or choose another: make workshop PORT=8870", file=sys.stderr)
+        return 2
+    def stop_on_signal(signum, _frame):  # `kill`, a closed terminal: end as cleanly as Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGHUP, stop_on_signal)
+    data = paths.data_dir(create=True)
+    settings = ServerSettings(port=args.port, bind=args.bind, pool_size=args.seats, public_host=args.host)
+    log_path = data / "logs" / f"participant-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    server = ServerProcess(settings, log_path)
+    print("Holding Space: starting the participant server…", flush=True)
+    server.start()
+    try:
+        server.wait_until_listening()
+        server.wait_until_warm(progress=_progress, timeout=60 + 20 * args.seats)
+        print()
+        print("Participants join here (scan the code, or type the address):")
+        print(qr_text(settings.join_url))
+        print(f"  {settings.join_url}")
+        print()
+        print(f"Server log: {log_path}")
+        print("Press Ctrl-C to end the workshop; every participant page closes and nothing is kept.")
+        while server.process is not None and server.process.poll() is None:
+            time.sleep(0.5)
+        print("The participant server stopped unexpectedly. Its last lines:", file=sys.stderr)
+        print(server.tail(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nEnding the workshop…", flush=True)
+        return 0
+    except (TimeoutError, RuntimeError) as error:
+        print(f"The participant server could not start: {error}", file=sys.stderr)
+        return 1
+    finally:
+        server.stop()
+        print("Stopped.", flush=True)
+
+
+def run_check(_args: argparse.Namespace) -> int:
+    problems = check_content()
+    for problem in problems:
+        print(f"- {problem}")
+    if not problems:
+        themes = content.load_themes()
+        print(f"Content is fine: {len(themes)} themes in {paths.notebooks_dir()}.")
+    return 1 if problems else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="holding-space", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    workshop = commands.add_parser("workshop", help="start the participant server and show the join address")
+    workshop.add_argument("--seats", type=int, default=4, help="kernels kept warm for arriving participants (default 4)")
+    workshop.add_argument("--port", type=int, default=8866, help="participant server port (default 8866)")
+    workshop.add_argument("--bind", default="0.0.0.0", help="address to listen on (default: every network)")
+    workshop.add_argument("--host", default=None, help="address to print in the join link (default: this machine's)")
+    workshop.set_defaults(run=run_workshop)
+    check = commands.add_parser("check", help="check the content files and theme notebooks")
+    check.set_defaults(run=run_check)
+    args = parser.parse_args(argv)
+    if getattr(args, "seats", 1) < 1:
+        parser.error("--seats must be at least 1")
+    return args.run(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Start, watch and stop the kit's Voila servers as child processes.
+
+Used by the ``holding-space workshop`` command, by the server and browser tests, and by the
+benchmarks, so all three meet the same server a facilitator starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import psutil
+
+from .. import content, paths
+from ..serverlog import WARM_MARKER
+
+JUPYTER_DIR = paths.SERVING_DIR / "jupyter"
+TEMPLATE = "holdingspace"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free on ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(port: int, host: str = "0.0.0.0") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def room_address() -> str:
+    """This machine's address on the room's network (the first non-loopback IPv4)."""
+    for _name, addresses in sorted(psutil.net_if_addrs().items()):
+        for address in addresses:
+            if address.family == socket.AF_INET and not address.address.startswith("127."):
+                return address.address
+    return "127.0.0.1"
+
+
+@dataclass
+class ServerSettings:
+    """What a participant server is started with."""
+
+    port: int
+    bind: str = "127.0.0.1"
+    public_host: str | None = None
+    pool_size: int = 2
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    workshop_id: str = field(default_factory=lambda: secrets.token_hex(8))
+    notebooks: Path = field(default_factory=paths.notebooks_dir)
+    data: Path = field(default_factory=paths.data_dir)
+    cull_idle_seconds: int = 900
+
+    @property
+    def host(self) -> str:
+        return self.public_host or (self.bind if self.bind not in ("0.0.0.0", "") else room_address())
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    @property
+    def join_url(self) -> str:
+        """The address participants open (and the QR code carries)."""
+        return f"{self.base_url}?token={self.token}"
+
+
+def participant_command(settings: ServerSettings) -> list[str]:
+    """The Voila command line for the participant server."""
+    texts = content.ui_text()
+    resources = {"hs_loading": texts["loading"], "hs_noscript": texts["noscript"]}
+    notebook = settings.notebooks / "app.ipynb"
+    return [
+        sys.executable, "-m", "voila", str(notebook),
+        "--no-browser",
+        f"--port={settings.port}",
+        "--Voila.port_retries=0",
+        f"--Voila.ip={settings.bind}",
+        f"--Voila.root_dir={settings.notebooks}",
+        f"--Voila.token={settings.token}",
+        "--Voila.identity_provider_class=workshop.serving.auth.FriendlyIdentityProvider",
+        f"--VoilaConfiguration.template={TEMPLATE}",
+        "--VoilaConfiguration.theme=light",
+        "--VoilaConfiguration.allow_template_override=NO",
+        "--VoilaConfiguration.allow_theme_override=NO",
+        "--VoilaConfiguration.show_tracebacks=False",
+        "--VoilaConfiguration.strip_sources=True",
+        "--VoilaConfiguration.preheat_kernel=True",
+        f"--VoilaConfiguration.default_pool_size={settings.pool_size}",
+        f"--VoilaConfiguration.resources={json.dumps(resources)}",
+        f"--MappingKernelManager.cull_idle_timeout={settings.cull_idle_seconds}",
+        "--MappingKernelManager.cull_interval=60",
+        "--MappingKernelManager.cull_connected=False",
+    ]
+
+
+def server_environment(settings: ServerSettings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(JUPYTER_DIR), env.get("JUPYTER_PATH")]))
+    env["HOLDING_SPACE_WORKSHOP_ID"] = settings.workshop_id
+    env["HOLDING_SPACE_NOTEBOOKS"] = str(settings.notebooks)
+    env["HOLDING_SPACE_DATA"] = str(settings.data)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.pop("PYTEST_CURRENT_TEST", None)
+    env.pop("HOLDING_SPACE_STRICT", None)  # a served app shows the friendly notice, never raises
+    return env
+
+
+class ServerProcess:
+    """A running Voila server: its process, its log, and how many preheated seats are ready.
+
+    Everything the server and its kernels print goes to ``log_path``. ``on_line`` (optional)
+    is called from a reader thread with each line.
+    """
+
+    def __init__(self, settings: ServerSettings, log_path: Path, on_line: Callable[[str], None] | None = None):
+        self.settings = settings
+        self.log_path = log_path
+        self.on_line = on_line
+        self.process: subprocess.Popen | None = None
+        self.warm_seats = 0
+        self._lines: list[str] = []
+        self._reader: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "ServerProcess":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            participant_command(self.settings),
+            cwd=str(self.settings.notebooks),
+            env=server_environment(self.settings),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,  # Ctrl-C reaches the launcher, which stops this cleanly
+        )
+        self._reader = threading.Thread(target=self._read, name="server-log", daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            for line in self.process.stdout:
+                log.write(line)
+                log.flush()
+                line = line.rstrip("\n")
+                self._lines.append(line)
+                if WARM_MARKER in line:
+                    self.warm_seats += 1
+                if self.on_line is not None:
+                    self.on_line(line)
+
+    def wait_until_listening(self, timeout: float = 60) -> None:
+        """Wait until the server accepts connections; raise with the log's tail if it died."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._raise_if_dead()
+            try:
+                with socket.create_connection(("127.0.0.1" if self.settings.bind in ("0.0.0.0", "") else self.settings.bind, self.settings.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"the server did not start within {timeout:.0f} s\n{self.tail()}")
+
+    def wait_until_warm(self, seats: int | None = None, timeout: float = 120, progress: Callable[[int, int], None] | None = None) -> None:
+        """Wait until ``seats`` (default: the pool size) preheated kernels are ready."""
+        seats = self.settings.pool_size if seats is None else seats
+        deadline = time.monotonic() + timeout
+        shown = -1
+        while self.warm_seats < seats:
+            self._raise_if_dead()
+            if progress is not None and self.warm_seats != shown:
+                shown = self.warm_seats
+                progress(shown, seats)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {self.warm_seats} of {seats} seats warmed up in {timeout:.0f} s\n{self.tail()}")
+            time.sleep(0.1)
+        if progress is not None:
+            progress(self.warm_seats, seats)
+
+    def _raise_if_dead(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            raise RuntimeError(f"the server stopped (exit code {self.process and self.process.returncode})\n{self.tail()}")
+
+    def stop(self, timeout: float = 15) -> None:
+        """Stop the server and every kernel it started."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        group = os.getpgid(self.process.pid)
+        kernels = self.kernel_processes()
+        self.process.send_signal(signal.SIGTERM)  # Voila shuts its kernels down on SIGTERM
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        for proc in [*kernels]:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait(timeout=5)
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+
+    def __enter__(self) -> "ServerProcess":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ inspection
+    def kernel_processes(self) -> list[psutil.Process]:
+        """The live kernel processes this server started."""
+        if self.process is None:
+            return []
+        try:
+            children = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.Error:
+            return []
+        kernels = []
+        for child in children:
+            try:
+                if "ipykernel_launcher" in " ".join(child.cmdline()):
+                    kernels.append(child)
+            except psutil.Error:
+                continue
+        return kernels
+
+    def log_text(self) -> str:
+        return "\n".join(self._lines)
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self._lines[-lines:])
