@@ -1,0 +1,49 @@
+"""What the browser tests share: opening the app as a participant and watching its traffic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Page, expect
+
+APP_READY = ".hs-app .hs-next"
+
+
+@dataclass
+class Traffic:
+    """Every request and websocket a page opened."""
+
+    requests: list[str] = field(default_factory=list)
+    websockets: list[str] = field(default_factory=list)
+    navigations: list[str] = field(default_factory=list)
+
+    def hosts(self) -> set[str]:
+        """The hosts reached over the network (data: and blob: URLs stay in the browser)."""
+        urls = [u for u in self.requests + self.websockets if not u.startswith(("data:", "blob:", "about:"))]
+        return {urlsplit(url).netloc for url in urls}
+
+    def in_browser(self) -> list[str]:
+        return [u[:40] for u in self.requests if u.startswith(("data:", "blob:", "about:"))]
+
+    def kernel_channels(self) -> list[str]:
+        return [url for url in self.websockets if "/api/kernels/" in url and url.split("?")[0].endswith("/channels")]
+
+
+def watch(page: Page) -> Traffic:
+    traffic = Traffic()
+    page.on("request", lambda request: traffic.requests.append(request.url))
+    page.on("websocket", lambda ws: traffic.websockets.append(ws.url))
+    page.on("framenavigated", lambda frame: traffic.navigations.append(frame.url) if frame == page.main_frame else None)
+    return traffic
+
+
+def open_app(page: Page, url: str) -> None:
+    """Open the join address and wait until the first theme can be used."""
+    page.goto(url)
+    expect(page.locator(APP_READY)).to_be_visible(timeout=60_000)
+    expect(page.locator(".hs-checkin .hs-chip").first).to_be_enabled(timeout=30_000)
+
+
+def page_heading(page: Page):
+    return page.locator(".hs-stage h1")

@@ -1,0 +1,107 @@
+"""A real participant server, started by the kit's launcher: what a visitor can and cannot get."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(scope="module")
+def server(participant_server):
+    return participant_server
+
+
+@pytest.fixture(scope="module")
+def app_html(server) -> str:
+    response = requests.get(server.settings.join_url, timeout=60)
+    assert response.status_code == 200
+    return response.text
+
+
+def test_page_carries_no_source_code(app_html: str):
+    """Is the notebook's code stripped from the page a participant receives?"""
+    assert "ParticipantApp" not in app_html
+    assert "from widgets" not in app_html
+    assert "bind_visit" not in app_html
+
+
+def test_page_carries_no_traceback(app_html: str):
+    """Is there no traceback or Python error text in the page?"""
+    for marker in ("Traceback", "Error:", "ipykernel", "site-packages"):
+        assert marker not in app_html
+
+
+def test_page_links_nothing_outside_the_server(app_html: str):
+    """Does the page reference no other host (no CDN, fonts or analytics)?"""
+    external = re.findall(r"""(?:src|href)\s*=\s*["'](?:https?:)?//[^"']+""", app_html)
+    assert external == []
+    assert "cdn.jsdelivr" not in app_html and "fontawesome" not in app_html.lower()
+
+
+def test_page_uses_the_kit_template_and_loading_words(app_html: str):
+    """Does the page come from the kit's template, with its own loading message?"""
+    assert "holdingspace.css" in app_html
+    assert "Getting your space ready" in app_html
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "voila/files/app.ipynb",
+        "voila/files/00_welcome.ipynb",
+        "voila/files/../workshop/content/feelings.yaml",
+        "voila/files/..%2Fworkshop%2Fcontent%2Ffeelings.yaml",
+        "voila/files/../workshop/cli.py",
+        "voila/files/../pyproject.toml",
+        "voila/files/../data/logs/participant.log",
+        "voila/files/../data/holding-space.sqlite",
+        "voila/files/export.csv",
+        "voila/files/../README.md",
+        "00_welcome.ipynb",
+        "../workshop/content/resources.yaml",
+    ],
+)
+def test_kit_files_are_not_downloadable(server, path: str):
+    """Can no notebook, Python, YAML, data or log file of the kit be downloaded, even with the token?"""
+    cookies = requests.get(server.settings.join_url, timeout=60).cookies
+    response = requests.get(server.settings.base_url + path, cookies=cookies, timeout=30, allow_redirects=True)
+    body = response.text
+    assert response.status_code in (403, 404), (path, response.status_code)
+    assert "feelings:" not in body and "import" not in body and "cells" not in body
+
+
+def test_without_the_token_the_app_does_not_open(server):
+    """Does a visitor without the token get the friendly page, not the app or Jupyter's login form?"""
+    response = requests.get(server.settings.base_url, timeout=30)
+    assert response.status_code == 403
+    assert "Ask your facilitator for the link" in response.text
+    assert "password" not in response.text.lower() and "token" not in response.text.lower()
+    assert "hs-app" not in response.text and "jupyter-config-data" not in response.text
+
+
+def test_a_wrong_token_opens_nothing(server):
+    """Does a guessed token get the same friendly page?"""
+    response = requests.get(server.settings.base_url + "?token=guess", timeout=30)
+    assert response.status_code == 403 and "Ask your facilitator" in response.text
+
+
+def test_template_and_theme_overrides_are_refused(server):
+    """Does asking for another template or theme in the URL change nothing?"""
+    response = requests.get(server.settings.join_url + "&template=classic&theme=dark", timeout=60)
+    assert response.status_code == 200
+    assert "holdingspace.css" in response.text and "theme-dark" not in response.text
+
+
+def test_the_kernel_api_needs_the_token(server):
+    """Is the kernel API closed to a visitor without the token?"""
+    response = requests.get(server.settings.base_url + "api/kernels", timeout=30)
+    assert response.status_code in (403, 404)
+
+
+def test_preheated_seats_were_ready_before_anyone_arrived(server):
+    """Did the app's kernels build every page before any visit (the seats announced ready)?"""
+    assert server.warm_seats >= server.settings.pool_size

@@ -1,0 +1,181 @@
+"""The participant app shell, without a browser: pages, navigation, resume, friendly errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from IPython.testing.globalipapp import start_ipython
+
+from widgets import CheckIn
+from widgets.app import NotReady, ParticipantApp
+from widgets.pages import build_page, run_code_cell
+from workshop import content
+
+
+@pytest.fixture
+def app() -> ParticipantApp:
+    built = ParticipantApp.from_notebooks()
+    assert isinstance(built, ParticipantApp)
+    return built
+
+
+def test_every_theme_notebook_becomes_a_page(app: ParticipantApp):
+    """Is there one page per theme notebook, in order, titled from its first heading?"""
+    themes = content.load_themes()
+    assert [p.theme.key for p in app.pages] == [t.key for t in themes]
+    assert f"1 of {len(themes)}" in app._progress.value
+    assert 'data-hs-page="0"' in app.pages[0].view.children[0].value
+
+
+def test_welcome_page_holds_a_checkin(app: ParticipantApp):
+    """Does the welcome notebook's code cell put a CheckIn on the first page?"""
+    assert any(isinstance(ex, CheckIn) for ex in app.pages[0].exercises.values())
+    assert "00_welcome/0" in app.exercises
+
+
+def test_next_and_back_move_between_pages_in_the_same_widgets(app: ParticipantApp):
+    """Do Next and Back swap the page shown, without rebuilding it, and stop at the ends?"""
+    first = app.pages[0].view
+    assert app._back.disabled and app._stage.children == (first,)
+    app._next.click()
+    assert app.page == 1 and app._stage.children == (app.pages[1].view,)
+    assert "2 of" in app._progress.value
+    app._back.click()
+    assert app.page == 0 and app._stage.children[0] is first
+    app.page = 99
+    assert app.page == len(app.pages) - 1 and app._next.disabled
+    app.page = -5
+    assert app.page == 0
+
+
+def test_answers_reach_the_browser_copy_only_after_it_was_read(app: ParticipantApp):
+    """Is the browser's saved copy never overwritten before it was read (no lost answers on reload)?"""
+    checkin = app.exercises["00_welcome/0"]
+    checkin.intensity = 5
+    assert app._bridge.snapshot == ""
+    app._bridge.participant_id = "a" * 32
+    checkin.intensity = 6
+    saved = json.loads(app._bridge.snapshot)
+    assert saved["answers"]["00_welcome/0"]["intensity"] == 6
+
+
+def test_reload_resumes_page_and_answers(app: ParticipantApp):
+    """Does a new kernel given the browser's copy come back to the same page and answers?"""
+    app._bridge.participant_id = "b" * 32
+    word = content.feelings()[0]
+    app.exercises["00_welcome/0"].feelings = (word,)
+    app._next.click()
+    kept = app._bridge.snapshot
+
+    again = ParticipantApp.from_notebooks()
+    again._bridge.restored = kept
+    again._bridge.participant_id = "b" * 32
+    assert again.page == 1
+    assert again.exercises["00_welcome/0"].feelings == (word,)
+    assert "Welcome back" in again._notice.value or content.ui_text()["resumed"][:20] in again._notice.value
+
+
+@pytest.mark.parametrize(
+    "restored",
+    ["{not json", json.dumps([1, 2]), json.dumps({"page": "x", "answers": "y"}), "[" * 5000 + "]" * 5000],
+)
+def test_a_hostile_browser_copy_is_ignored(app: ParticipantApp, restored: str):
+    """Is a malformed or hostile saved copy ignored without an error, leaving a fresh start?"""
+    app._bridge.restored = restored
+    app._bridge.participant_id = "c" * 32
+    assert app.page == 0
+    assert app._notice.value == ""
+
+
+def test_participant_id_of_the_wrong_shape_is_not_accepted(app: ParticipantApp):
+    """Is an id that is not 32 hex digits (e.g. script) refused?"""
+    app._bridge.participant_id = "<script>alert(1)</script>"
+    assert app._bridge.participant_id == "" and app.participant_id == ""
+
+
+def test_oversized_browser_copy_is_ignored(app: ParticipantApp):
+    """Is a saved copy larger than the bound ignored?"""
+    app._bridge.restored = "x" * 300_000
+    assert app._bridge.restored == ""
+
+
+def test_error_in_a_callback_shows_a_friendly_message_not_a_traceback(app: ParticipantApp, caplog):
+    """Does an exception inside a widget callback become the friendly notice, with the detail in the log?"""
+    shell = start_ipython()
+    from widgets import errors
+
+    assert errors.install(app.show_error)
+
+    def broken(_button):
+        raise RuntimeError("secret internal detail")
+
+    app._next.on_click(broken)
+    app._next.click()
+    assert content.ui_text()["friendly_error"][:25] in app._notice.value
+    assert "secret internal detail" not in app._notice.value
+    assert "Traceback" not in app._notice.value
+    assert "secret internal detail" in caplog.text
+    del shell.showtraceback
+
+
+def test_broken_content_gives_a_not_ready_notice(tmp_path, monkeypatch):
+    """Does a missing or broken theme folder give the friendly not-ready notice, not a traceback?"""
+    monkeypatch.setenv("HOLDING_SPACE_NOTEBOOKS", str(tmp_path))
+    monkeypatch.delenv("HOLDING_SPACE_STRICT", raising=False)
+    built = ParticipantApp.from_notebooks()
+    assert isinstance(built, NotReady)
+    assert content.ui_text()["not_ready"][:20] in built.value
+
+
+def test_broken_content_raises_in_strict_mode(tmp_path, monkeypatch):
+    """Under the tests' strict mode, does broken content raise (so nbval cannot pass over it)?"""
+    monkeypatch.setenv("HOLDING_SPACE_NOTEBOOKS", str(tmp_path))
+    monkeypatch.setenv("HOLDING_SPACE_STRICT", "1")
+    with pytest.raises(content.ContentError):
+        ParticipantApp.from_notebooks()
+
+
+def test_code_cell_value_is_its_last_expression():
+    """Does a code cell give the value of its last line, and nothing for a statement?"""
+    namespace: dict = {}
+    assert run_code_cell("x = 2\nx * 21", namespace) == 42
+    assert run_code_cell("y = 1", namespace) is None
+
+
+def test_page_keeps_markdown_and_widgets_in_notebook_order():
+    """Do a theme's markdown and widget cells appear in the notebook's order?"""
+    theme = content.Theme(
+        number=9,
+        slug="t",
+        title="T",
+        path=content.Path("09_t.ipynb"),
+        cells=(
+            content.Cell("markdown", "# T"),
+            content.Cell("code", "from widgets import CheckIn"),
+            content.Cell("code", "CheckIn()"),
+            content.Cell("markdown", "After"),
+        ),
+    )
+    page = build_page(theme, 3)
+    kinds = [type(child).__name__ for child in page.view.children]
+    assert kinds == ["HTML", "CheckIn", "HTML"]
+    assert list(page.exercises) == ["09_t/0"]
+    assert 'data-hs-page="3"' in page.view.children[0].value
+
+
+def test_edited_content_is_read_again_on_the_next_visit(tmp_path, monkeypatch):
+    """Does a kernel built before an edit rebuild its pages when the visit binds?"""
+    import shutil
+
+    from workshop.paths import KIT_ROOT
+
+    for path in (KIT_ROOT / "notebooks").glob("0*.ipynb"):
+        shutil.copy(path, tmp_path / path.name)
+    monkeypatch.setenv("HOLDING_SPACE_NOTEBOOKS", str(tmp_path))
+    app = ParticipantApp.from_notebooks()
+    notebook = json.loads((tmp_path / "01_the_pain_behind_the_request.ipynb").read_text(encoding="utf-8"))
+    notebook["cells"][0]["source"] = "# A title changed in JupyterLab\n"
+    (tmp_path / "01_the_pain_behind_the_request.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    app.bind_visit()
+    assert app.pages[1].theme.title == "A title changed in JupyterLab"

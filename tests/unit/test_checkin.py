@@ -1,0 +1,132 @@
+"""CheckIn: what a participant chooses is what the component holds, and bad values are refused."""
+
+from __future__ import annotations
+
+import pytest
+from traitlets import TraitError
+
+from widgets import CheckIn
+from workshop import content
+
+
+@pytest.fixture
+def checkin() -> CheckIn:
+    return CheckIn(prompt="Which words fit how you are arriving?")
+
+
+def chip(checkin: CheckIn, word: str):
+    return next(c for c in checkin._chips if c.description == word)
+
+
+def test_offers_every_word_of_the_content_file(checkin: CheckIn):
+    """Are exactly the words of feelings.yaml offered, in file order?"""
+    assert tuple(c.description for c in checkin._chips) == content.feelings()
+
+
+def test_toggling_words_sets_feelings_in_list_order(checkin: CheckIn):
+    """Does tapping words record them, in the list's order, and tapping again remove one?"""
+    words = content.feelings()
+    chip(checkin, words[3]).value = True
+    chip(checkin, words[0]).value = True
+    assert checkin.feelings == (words[0], words[3])
+    chip(checkin, words[0]).value = False
+    assert checkin.feelings == (words[3],)
+
+
+def test_choosing_a_number_sets_intensity_and_shows_its_anchor(checkin: CheckIn):
+    """Does choosing 7 record 7 and show the kit's anchor for it?"""
+    assert checkin.intensity is None
+    checkin._intensity.value = 7
+    assert checkin.intensity == 7
+    assert content.intensity().anchor_for(7) in checkin._anchor.value
+
+
+def test_summary_says_back_what_was_chosen(checkin: CheckIn):
+    """Does the summary line name the chosen words, the participant's own word and the number?"""
+    word = content.feelings()[1]
+    chip(checkin, word).value = True
+    checkin._other.value = "wobbly"
+    checkin._intensity.value = 4
+    assert word in checkin._summary.value and "wobbly" in checkin._summary.value and "4/10" in checkin._summary.value
+
+
+@pytest.mark.parametrize("bad", [-1, 11, 1000, True])
+def test_out_of_range_intensity_is_refused(checkin: CheckIn, bad):
+    """Is an intensity a browser should not be able to send refused?"""
+    with pytest.raises(TraitError):
+        checkin.intensity = bad
+
+
+def test_unknown_feeling_is_refused(checkin: CheckIn):
+    """Is a word that is not in the list refused?"""
+    with pytest.raises(TraitError):
+        checkin.feelings = ("not-a-listed-feeling",)
+
+
+def test_a_string_is_not_taken_as_a_list_of_letters(checkin: CheckIn):
+    """Is a plain string refused rather than read letter by letter?"""
+    with pytest.raises(TraitError):
+        checkin.feelings = "sad"
+
+
+def test_own_word_is_bounded_and_stripped_of_control_characters(checkin: CheckIn):
+    """Is a 100,000-character own word cut to the limit with a message, and are control characters removed?"""
+    checkin._other.value = "a\x00b\x1bc" + "x" * 100_000
+    assert len(checkin.other) == CheckIn.OTHER_LIMIT
+    assert checkin.other.startswith("abc")
+    assert str(CheckIn.OTHER_LIMIT) in checkin._other_note.value
+    assert checkin._other.value == checkin.other
+
+
+def test_own_word_with_html_is_escaped_in_the_summary(checkin: CheckIn):
+    """Is HTML typed as an own word shown as text, not markup?"""
+    checkin._other.value = "<b>x</b>"
+    assert "<b>x</b>" not in checkin._summary.value
+    assert "&lt;b&gt;" in checkin._summary.value
+
+
+def test_passing_hides_the_controls_and_answering_after_all_brings_them_back(checkin: CheckIn):
+    """Can a participant pass, and then answer after all with nothing lost?"""
+    chip(checkin, content.feelings()[0]).value = True
+    checkin._pass.click()
+    assert checkin.passed and checkin._body not in checkin.children
+    checkin._unpass.click()
+    assert not checkin.passed and checkin._body in checkin.children
+    assert checkin.feelings == (content.feelings()[0],)
+
+
+def test_answer_round_trips_through_restore():
+    """Does restoring a saved answer give the same answer back?"""
+    first = CheckIn()
+    words = content.feelings()
+    first.feelings = (words[2], words[5])
+    first.other = "steady-ish"
+    first.intensity = 3
+    assert first.answer == {"feelings": [words[2], words[5]], "other": "steady-ish", "intensity": 3, "passed": False}
+    second = CheckIn()
+    assert second.restore(first.answer) == []
+    assert second.answer == first.answer
+    assert [c.description for c in second._chips if c.value] == [words[2], words[5]]
+
+
+def test_restore_drops_what_fails_and_keeps_the_rest():
+    """Are invalid saved values dropped (and named) while valid ones are kept?"""
+    words = content.feelings()
+    checkin = CheckIn()
+    dropped = checkin.restore({"feelings": [words[0], "gone-from-the-list"], "intensity": 99, "other": ["x"]})
+    assert checkin.feelings == (words[0],)
+    assert checkin.intensity is None
+    assert set(dropped) == {"intensity", "other"}
+    assert checkin.restore("not a mapping") == ["(not a mapping)"]
+
+
+def test_prompt_is_escaped(checkin: CheckIn):
+    """Is a prompt containing HTML shown as text?"""
+    checkin.prompt = "<script>x</script>"
+    assert "<script>" not in checkin._prompt.value
+
+
+def test_nothing_is_shared():
+    """Does the check-in have no trait that could carry an answer to a group (it is private)?"""
+    assert not CheckIn.class_trait_names(shared=True)
+    assert set(CheckIn.answer_names()) == {"feelings", "other", "intensity", "passed"}
