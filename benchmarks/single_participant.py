@@ -1,0 +1,171 @@
+"""One participant on an idle server: time-to-interactive, next theme, memory, bytes.
+
+A measurement, not a test: it starts the real participant server with the kit's launcher code,
+drives the system Chromium with Playwright, and writes figures to
+``benchmarks/results/single_participant.json``.
+
+    python benchmarks/single_participant.py [--visits 5] [--clicks 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+from playwright.sync_api import sync_playwright
+
+KIT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(KIT / "tests"))
+from conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
+
+from workshop.serving.server import ServerProcess, ServerSettings, free_port  # noqa: E402
+
+MIB = 1024 * 1024
+
+NEXT_AND_WAIT = """async () => {
+  const before = document.querySelector('.hs-stage h1')?.dataset.hsPage;
+  const button = [...document.querySelectorAll('.hs-nav button')].find(b => !b.disabled && b.classList.contains(%s));
+  const t0 = performance.now();
+  button.click();
+  await new Promise(resolve => {
+    const check = () => {
+      const h = document.querySelector('.hs-stage h1');
+      if (h && h.dataset.hsPage !== before) resolve(); else requestAnimationFrame(check);
+    };
+    check();
+  });
+  return performance.now() - t0;
+}"""
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def kernel_memory(server: ServerProcess, kernel_id: str) -> dict[str, float]:
+    for proc in server.kernel_processes():
+        if kernel_id in " ".join(proc.cmdline()):
+            info = proc.memory_full_info()
+            return {"rss_mib": info.rss / MIB, "pss_mib": info.pss / MIB, "uss_mib": info.uss / MIB}
+    raise LookupError(f"no kernel process for {kernel_id}")
+
+
+def idle_pool_memory(server: ServerProcess, busy: set[str]) -> list[float]:
+    out = []
+    for proc in server.kernel_processes():
+        if not any(k in " ".join(proc.cmdline()) for k in busy):
+            out.append(proc.memory_full_info().pss / MIB)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visits", type=int, default=5, help="separate first visits to time (default 5)")
+    parser.add_argument("--clicks", type=int, default=20, help="Next/Back clicks to time (default 20)")
+    parser.add_argument("--out", type=Path, default=KIT / "benchmarks" / "results" / "single_participant.json")
+    args = parser.parse_args()
+    chromium = find_chromium()
+    if chromium is None:
+        print("Chromium was not found: sudo apt-get install chromium", file=sys.stderr)
+        return 2
+
+    tmp = Path(tempfile.mkdtemp(prefix="hs-bench-"))
+    settings = ServerSettings(port=free_port(), bind="127.0.0.1", pool_size=1, data=tmp / "data")
+    server = ServerProcess(settings, tmp / "data" / "participant.log").start()
+    tti, first_bytes, requests_count, next_ms, memory = [], [], [], [], []
+    try:
+        server.wait_until_listening()
+        server.wait_until_warm()
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            for visit in range(args.visits):
+                server.wait_until_warm(seats=visit + 1, timeout=120)  # an idle server: a warm seat waits
+                time.sleep(1.0)
+                context = browser.new_context(viewport={"width": 375, "height": 667})
+                page = context.new_page()
+                sizes: list[int] = []
+                hosts: set[str] = set()
+
+                def on_finished(request, sizes=sizes, hosts=hosts):
+                    hosts.add(request.url.split("/")[2] if "://" in request.url else "")
+                    try:
+                        s = request.sizes()
+                        sizes.append(s["responseBodySize"] + s["responseHeadersSize"])
+                    except Exception:
+                        pass
+
+                page.on("requestfinished", on_finished)
+                start = time.perf_counter()
+                page.goto(settings.join_url)
+                page.locator(".hs-checkin .hs-chip").first.wait_for(state="visible", timeout=60_000)
+                page.wait_for_function("() => !document.querySelector('.hs-checkin .hs-chip').disabled")
+                tti.append(time.perf_counter() - start)
+                page.wait_for_load_state("networkidle")
+                first_bytes.append(sum(sizes))
+                requests_count.append(len(sizes))
+                config = json.loads(page.locator("#jupyter-config-data").text_content())
+                kernel_id = config["kernelId"]
+                # one exercise done, then Next and Back repeatedly
+                page.locator(".hs-chip").first.click()
+                page.locator(".hs-scale button", has_text=re.compile(r"^5$")).click()
+                if visit == 0:
+                    for i in range(args.clicks):
+                        direction = '"hs-next"' if i % 2 == 0 else '"hs-back"'
+                        next_ms.append(page.evaluate(NEXT_AND_WAIT % direction))
+                time.sleep(0.5)
+                memory.append(kernel_memory(server, kernel_id))
+                page.close(run_before_unload=True)  # as a closing tab: Voila shuts the kernel
+                context.close()
+            browser.close()
+        all_pss = idle_pool_memory(server, busy=set())
+    finally:
+        server.stop()
+
+    result = {
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": {
+            "cpus": psutil.cpu_count(),
+            "memory_gib": round(psutil.virtual_memory().total / 1024**3, 1),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "visits": args.visits,
+        "time_to_interactive_s": {
+            "values": [round(v, 3) for v in tti],
+            "median": round(statistics.median(tti), 3),
+            "max": round(max(tti), 3),
+        },
+        "next_theme_ms": {
+            "count": len(next_ms),
+            "p50": round(percentile(next_ms, 50), 1),
+            "p95": round(percentile(next_ms, 95), 1),
+            "max": round(max(next_ms), 1),
+        },
+        "participant_kernel_mib": {
+            key: round(statistics.median(m[key] for m in memory), 1) for key in ("rss_mib", "pss_mib", "uss_mib")
+        },
+        "every_kernel_at_end_pss_mib": [round(v, 1) for v in all_pss],
+        "first_visit": {
+            "bytes_median": int(statistics.median(first_bytes)),
+            "requests_median": int(statistics.median(requests_count)),
+        },
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
