@@ -3,6 +3,27 @@
 A theme notebook builds an exercise in one line, e.g. ``CheckIn(prompt="…")``.
 """
 
+from .asking import IStatement, SpaceAgreement
 from .checkin import CheckIn
+from .pause import Pause
+from .pictures import ClosenessLine, LoopMap
+from .reflect import BeliefRatings, PartnerNote, Reframe, StirsUp, StoryITellMyself, Takeaway
+from .scenarios import SpaceOrNot
+from .takehome import TakeHome
 
-__all__ = ["CheckIn"]
+__all__ = [
+    "BeliefRatings",
+    "CheckIn",
+    "ClosenessLine",
+    "IStatement",
+    "LoopMap",
+    "PartnerNote",
+    "Pause",
+    "Reframe",
+    "SpaceAgreement",
+    "SpaceOrNot",
+    "StirsUp",
+    "StoryITellMyself",
+    "TakeHome",
+    "Takeaway",
+]

@@ -17,8 +17,12 @@ from . import _text, errors
 from ._text import t
 from .base import QuietRepr
 from .bridge import BrowserBridge
+from .checkin import CheckIn
 from .help import HelpPanel
-from .pages import Page, build_page
+from .pages import Page, build_page, close_tree
+from .pause import Pause
+from .takehome import TakeHome
+from workshop.markdown import to_html
 
 
 
@@ -34,6 +38,8 @@ class ParticipantApp(QuietRepr, VBox):
     """
 
     page = traitlets.Int(0)
+    #: True while the participant is on the "I need a moment" page
+    moment = traitlets.Bool(False)
     participant_id = traitlets.Unicode("")
     query = traitlets.Dict()
 
@@ -48,7 +54,9 @@ class ParticipantApp(QuietRepr, VBox):
         self._progress = HTML()
         self._progress.add_class("hs-progress")
         self._help = HelpPanel()
-        header = VBox([self._title, self._help.button, self._progress])
+        self._moment_button = Button(description=t("moment_button"), tooltip=t("moment_button"))
+        self._moment_button.add_class("hs-moment-button")
+        header = VBox([self._title, self._moment_button, self._help.button, self._progress])
         header.add_class("hs-header")
         self._notice = HTML()
         self._notice.add_class("hs-notice")
@@ -61,12 +69,19 @@ class ParticipantApp(QuietRepr, VBox):
         self._end = HTML()
         nav = HBox([self._back, self._next])
         nav.add_class("hs-nav")
+        self._nav = nav
+        self._return = Button(description=t("moment_return"), tooltip=t("moment_return"), button_style="primary")
+        self._return.add_class("hs-return")
+        self._moment_page = self._build_moment_page()
         super().__init__([self._bridge, header, self._help, self._notice, self._stage, self._end, nav], **kwargs)
         self.add_class("hs-app")
         self._title.value = f'<div class="hs-brand">{html.escape(t("app_title"))}</div>'
         self._build_pages()
         self._back.on_click(self._on_back_click)
         self._next.on_click(self._on_next_click)
+        self._moment_button.on_click(self._on_moment_click)
+        self._return.on_click(self._on_return_click)
+        self.observe(self._on_moment, names="moment")
         self._bridge.observe(self._on_bridge_identity, names=["participant_id", "restored"])
         self.observe(self._on_page, names="page")
         errors.install(self.show_error)
@@ -86,10 +101,41 @@ class ParticipantApp(QuietRepr, VBox):
             return NotReady()
 
     def _build_pages(self) -> None:
+        for page in self._pages:
+            page.close()
         self._pages = [build_page(theme, i) for i, theme in enumerate(self._themes)]
         for page in self._pages:
             for exercise in page.exercises.values():
                 exercise.observe(self._on_answer, names=exercise.answer_names())
+        exercises = list(self.exercises.values())
+        checkins = [ex for ex in exercises if isinstance(ex, CheckIn)]
+        start = next((ex for ex in checkins if ex.moment == "check-in"), None)
+        for ex in checkins:
+            if ex.moment == "check-out":
+                ex.compare_with = start
+        for page in self._pages:
+            for widget in page.widgets:
+                if isinstance(widget, TakeHome):
+                    widget.collect = lambda: list(self.exercises.values())
+
+    def _build_moment_page(self) -> VBox:
+        """The grounding page behind "I need a moment" (``workshop/content/grounding.md``)."""
+        try:
+            text = to_html(content.grounding())
+        except content.ContentError:
+            serverlog.logger().exception("the grounding page could not be read")
+            text = f"<p>{html.escape(t('moment_fallback'))}</p>"
+        text = text.replace("<h1>", "<h1 data-hs-page=\"-1\">", 1)
+        page_text = HTML(text)
+        page_text.add_class("hs-md")
+        try:
+            breathing = [Pause(kind="breathing")]
+        except (content.ContentError, traitlets.TraitError):
+            breathing = []
+        view = VBox([page_text, *breathing, self._return])
+        view.add_class("hs-page")
+        view.add_class("hs-moment-page")
+        return view
 
     @traitlets.validate("page")
     def _valid_page(self, proposal: dict) -> int:
@@ -178,6 +224,24 @@ class ParticipantApp(QuietRepr, VBox):
         if self._resumed:  # never overwrite the browser's copy before it was read
             self._bridge.snapshot = json.dumps(self.snapshot(), ensure_ascii=False)
 
+    def _on_moment_click(self, _button: Button) -> None:
+        self.moment = True
+
+    def _on_return_click(self, _button: Button) -> None:
+        self.moment = False
+
+    def _on_moment(self, _change: dict) -> None:
+        if self.moment:
+            self._stage.children = [self._moment_page]
+            self._nav.layout.display = "none"
+            self._end.value = ""
+            self._moment_button.disabled = True
+            self._bridge.page = -1
+        else:
+            self._nav.layout.display = None
+            self._moment_button.disabled = False
+            self._on_page({"name": "page"})
+
     def _on_back_click(self, _button: Button) -> None:
         self.page -= 1
 
@@ -209,6 +273,7 @@ class ParticipantApp(QuietRepr, VBox):
             self._notice.value = ""
             self._bridge.page = self.page
             self._save()
+            self.moment = False
 
 
 class NotReady(QuietRepr, HTML):

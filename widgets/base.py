@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import html
+import weakref
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import traitlets
 from ipywidgets import HTML, Button, VBox
 
 from ._text import t
+
+_live: list[weakref.ref] = []
+
+
+@dataclass
+class TakeHomeSection:
+    """What one exercise puts on the printable take-home: a heading and label–value lines."""
+
+    title: str
+    lines: list[tuple[str, str]] = field(default_factory=list)
+
+
+def live_exercises() -> list["Exercise"]:
+    """Exercises created in this kernel and not closed, oldest first."""
+    alive = [ref() for ref in _live]
+    return [ex for ex in alive if ex is not None and ex.comm is not None]
 
 
 class QuietRepr:
@@ -43,8 +62,12 @@ class Exercise(QuietRepr, VBox):
 
     passed = traitlets.Bool(False).tag(answer=True)
 
+    #: the take-home heading; subclasses set it from ui.yaml in ``take_home``
+    privacy_key = "private_note"
+
     def __init__(self, body: list, **kwargs: Any) -> None:
-        self._body = VBox(body)
+        self._privacy = HTML(f'<p class="hs-private">{html.escape(t(self.privacy_key))}</p>')
+        self._body = VBox([*body, self._privacy])
         self._body.add_class("hs-exercise-body")
         self._pass = Button(description=t("pass_button"), tooltip=t("pass_button"))
         self._pass.add_class("hs-pass")
@@ -57,6 +80,7 @@ class Exercise(QuietRepr, VBox):
         self._unpass.on_click(self._on_unpass_click)
         self.observe(self._on_passed, names="passed")
         self._on_passed()
+        _live.append(weakref.ref(self))
 
     # ------------------------------------------------------------------ answer as data
     @classmethod
@@ -90,6 +114,19 @@ class Exercise(QuietRepr, VBox):
     def _restorable(self, name: str, value: Any) -> Any:
         """Clean a saved value before it is set (e.g. drop words no longer offered)."""
         return value
+
+    # ------------------------------------------------------------------ take-home
+    def take_home(self) -> TakeHomeSection | None:
+        """This exercise's part of the printable take-home, or ``None`` if nothing was answered.
+
+        A participant who passed takes nothing home from the exercise.
+        """
+        if self.passed:
+            return None
+        return self._take_home()
+
+    def _take_home(self) -> TakeHomeSection | None:
+        return None
 
     # ------------------------------------------------------------------ pass
     def _on_pass_click(self, _button: Button) -> None:

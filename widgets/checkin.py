@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, Box, Layout, Text, ToggleButton, ToggleButtons, VBox
+from ipywidgets import HTML, ToggleButtons
 
 from workshop import content
 
 from ._text import t
-from .base import Exercise
+from .base import Exercise, TakeHomeSection
+from .fields import Chips, TextBox, clean_text, label
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class CheckIn(Exercise):
@@ -40,6 +39,8 @@ class CheckIn(Exercise):
     feelings = traitlets.Tuple().tag(answer=True)
     other = traitlets.Unicode("").tag(answer=True)
     intensity = traitlets.Int(None, allow_none=True).tag(answer=True)
+    #: the opening check-in this check-out is compared with (set by the participant app)
+    compare_with = traitlets.Instance("widgets.checkin.CheckIn", allow_none=True)
 
     def __init__(self, prompt: str = "", moment: str = "check-in", **kwargs: Any) -> None:
         self._syncing = False
@@ -47,18 +48,10 @@ class CheckIn(Exercise):
         self._scale = content.intensity()
         self._prompt = HTML()
         self._prompt.add_class("hs-prompt")
-        self._chips = [ToggleButton(description=word, tooltip=word, value=False) for word in self._words]
-        for chip in self._chips:
-            chip.add_class("hs-chip")
-        chips = Box(self._chips, layout=Layout(flex_flow="row wrap"))
-        chips.add_class("hs-chips")
-        self._other = Text(
-            description=t("checkin_other_label"),
-            placeholder=t("checkin_other_placeholder"),
-            continuous_update=True,
+        self._chips = Chips([(word, word) for word in self._words])
+        self._other = TextBox(
+            t("checkin_other_label"), limit=self.OTHER_LIMIT, placeholder=t("checkin_other_placeholder")
         )
-        self._other.add_class("hs-stacked")
-        self._other_note = HTML()
         low, high = self._scale.low, self._scale.high
         self._intensity = ToggleButtons(
             options=[(str(n), n) for n in range(low, high + 1)],
@@ -73,11 +66,11 @@ class CheckIn(Exercise):
         )
         self._anchor = HTML()
         self._summary = HTML()
+        self._comparison = HTML()
         body = [
-            HTML(f'<p class="hs-label">{html.escape(t("checkin_feelings_label"))}</p>'),
-            chips,
+            label(t("checkin_feelings_label")),
+            self._chips,
             self._other,
-            self._other_note,
             HTML(
                 f'<p class="hs-label">{html.escape(self._scale.question)} '
                 f'<span class="hs-hint">{html.escape(t("checkin_intensity_hint"))}</span></p>'
@@ -86,16 +79,16 @@ class CheckIn(Exercise):
             ends,
             self._anchor,
             self._summary,
-            HTML(f'<p class="hs-private">{html.escape(t("private_note"))}</p>'),
+            self._comparison,
         ]
         super().__init__(body, prompt=prompt, moment=moment, **kwargs)
         self.add_class("hs-checkin")
-        for chip in self._chips:
-            chip.observe(self._on_chip, names="value")
+        self._chips.observe(self._on_chips, names="value")
         self._other.observe(self._on_other_input, names="value")
         self._intensity.observe(self._on_intensity_input, names="value")
         self.observe(self._on_prompt, names="prompt")
         self.observe(self._on_answer, names=["feelings", "other", "intensity"])
+        self.observe(self._on_compare_with, names="compare_with")
         self._on_prompt()
         self._on_answer()
 
@@ -126,9 +119,9 @@ class CheckIn(Exercise):
 
     @traitlets.validate("other")
     def _valid_other(self, proposal: dict) -> str:
-        return _CONTROL.sub("", proposal["value"])[: self.OTHER_LIMIT]
+        return clean_text(proposal["value"], self.OTHER_LIMIT)
 
-    def _restorable(self, name: str, value: Any) -> Any:
+    def _restorable(self, name: str, value: Any) -> Any:  # words no longer offered are dropped
         if name == "feelings" and isinstance(value, (list, tuple)):
             known = {w.casefold() for w in self._words}
             return [w for w in value if isinstance(w, str) and w.casefold() in known]
@@ -138,32 +131,26 @@ class CheckIn(Exercise):
     def _on_prompt(self, _change: Any = None) -> None:
         self._prompt.value = f'<p class="hs-question">{html.escape(self.prompt)}</p>' if self.prompt else ""
 
-    def _on_chip(self, _change: dict) -> None:
-        if self._syncing:  # chips being set from ``feelings``, not tapped
-            return
-        self.feelings = tuple(chip.description for chip in self._chips if chip.value)
+    def _on_chips(self, change: dict) -> None:
+        if not self._syncing:
+            self.feelings = change["new"]
 
     def _on_other_input(self, change: dict) -> None:
-        raw = change["new"]
-        self.other = raw
-        if len(raw) > self.OTHER_LIMIT:
-            self._other_note.value = f'<p class="hs-note">{html.escape(t("checkin_other_too_long", limit=self.OTHER_LIMIT))}</p>'
-        if self._other.value != self.other:
-            self._other.value = self.other
+        if not self._syncing:
+            self.other = change["new"]
 
     def _on_intensity_input(self, change: dict) -> None:
-        self.intensity = change["new"]
+        if not self._syncing:
+            self.intensity = change["new"]
 
     def _on_answer(self, _change: Any = None) -> None:
         self._syncing = True
         try:
-            for chip in self._chips:
-                chip.value = chip.description in self.feelings
+            self._chips.value = self.feelings
+            self._other.value = self.other
+            self._intensity.value = self.intensity
         finally:
             self._syncing = False
-        if self._other.value != self.other:
-            self._other.value = self.other
-        self._intensity.value = self.intensity
         anchor = self._scale.anchor_for(self.intensity) if self.intensity is not None else ""
         self._anchor.value = (
             f'<p class="hs-anchor" aria-live="polite"><strong>{self.intensity}</strong> · {html.escape(anchor)}</p>'
@@ -171,10 +158,33 @@ class CheckIn(Exercise):
             else ""
         )
         self._summary.value = f'<p class="hs-summary" role="status">{html.escape(self.summary)}</p>'
+        self._show_comparison()
+
+    def _on_compare_with(self, change: dict) -> None:
+        names = ["feelings", "other", "intensity", "passed"]
+        if change["old"] is not None:
+            change["old"].unobserve(self._show_comparison, names=names)
+        if change["new"] is not None:
+            change["new"].observe(self._show_comparison, names=names)
+        self._show_comparison()
+
+    def _show_comparison(self, _change: Any = None) -> None:
+        self._comparison.value = (
+            f'<p class="hs-comparison" role="status">{html.escape(self.comparison)}</p>' if self.comparison else ""
+        )
 
     @property
-    def summary(self) -> str:
-        """One line saying back what the participant chose."""
+    def comparison(self) -> str:
+        """For a check-out: the check-in's words and number next to these, or ``""``."""
+        start = self.compare_with
+        if self.moment != "check-out" or start is None or start.passed:
+            return ""
+        if start.intensity is None and not start.feelings and not start.other.strip():
+            return ""
+        return t("checkout_comparison", start=start.said(), now=self.said() or t("checkout_not_yet"))
+
+    def said(self) -> str:
+        """The chosen words and number in one short phrase, or ``""``."""
         words = list(self.feelings)
         own = " ".join(self.other.split())
         if own:
@@ -182,6 +192,20 @@ class CheckIn(Exercise):
         parts = [", ".join(words)] if words else []
         if self.intensity is not None:
             parts.append(f"{self.intensity}/{self._scale.high}")
-        if not parts:
-            return t("checkin_summary_none")
-        return t("checkin_summary", summary=" · ".join(parts))
+        return " · ".join(parts)
+
+    def _take_home(self) -> TakeHomeSection | None:
+        said = self.said()
+        if not said:
+            return None
+        title = t("checkout_title") if self.moment == "check-out" else t("checkin_title")
+        lines = [(t("takehome_felt"), said)]
+        if self.comparison:
+            lines.append((t("takehome_compared"), self.comparison))
+        return TakeHomeSection(title, lines)
+
+    @property
+    def summary(self) -> str:
+        """One line saying back what the participant chose."""
+        said = self.said()
+        return t("checkin_summary", summary=said) if said else t("checkin_summary_none")

@@ -27,6 +27,18 @@ class Page:
     index: int
     view: VBox
     exercises: dict[str, Exercise] = field(default_factory=dict)
+    widgets: list[Widget] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Close every widget of the page (frees the kernel's and browser's copies)."""
+        close_tree(self.view)
+
+
+def close_tree(widget: Widget) -> None:
+    """Close a widget and, first, every widget inside it."""
+    for child in getattr(widget, "children", ()):
+        close_tree(child)
+    widget.close()
 
 
 def run_code_cell(source: str, namespace: dict) -> object:
@@ -51,6 +63,7 @@ def build_page(theme: Theme, index: int) -> Page:
     namespace: dict = {"__name__": f"theme_{theme.key}"}
     children: list[Widget] = []
     exercises: dict[str, Exercise] = {}
+    widgets: list[Widget] = []
     first_markdown = True
     for cell in theme.cells:
         if cell.kind == "markdown":
@@ -65,8 +78,9 @@ def build_page(theme: Theme, index: int) -> Page:
         result = run_code_cell(cell.source, namespace)
         if isinstance(result, Widget):
             children.append(result)
+            widgets.append(result)
             if isinstance(result, Exercise):
                 exercises[f"{theme.key}/{len(exercises)}"] = result
     view = VBox(children)
     view.add_class("hs-page")
-    return Page(theme=theme, index=index, view=view, exercises=exercises)
+    return Page(theme=theme, index=index, view=view, exercises=exercises, widgets=widgets)

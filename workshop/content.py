@@ -296,3 +296,169 @@ def resources(folder: Path | None = None) -> Resources:
         international=international,
         last_checked=str(data.get("last_checked", "")),
     )
+
+
+# ---------------------------------------------------------------- exercise content
+
+_ID = re.compile(r"^[a-z0-9_]{1,40}$")
+
+
+def _mapping(data: Any, path: str, what: str) -> dict:
+    if not isinstance(data, dict):
+        raise ContentError(f"{path}: expected {what}")
+    return data
+
+
+def _text(item: dict, key: str, path: str, where: str, limit: int = 600) -> str:
+    value = item.get(key)
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool) or not str(value).strip():
+        raise ContentError(f"{path}: '{key}' of {where} must be a non-empty text")
+    value = " ".join(str(value).split())
+    if len(value) > limit:
+        raise ContentError(f"{path}: '{key}' of {where} is longer than {limit} characters")
+    return value
+
+
+def _items(data: Any, path: str, key: str, fields: tuple[str, ...], lists: tuple[str, ...] = ()) -> tuple[dict, ...]:
+    """A list of entries with a unique ``id`` and the given text fields (and lists of texts)."""
+    entries = _mapping(data, path, f"'{key}:'").get(key)
+    if not isinstance(entries, list) or not entries:
+        raise ContentError(f"{path}: '{key}' must be a list with at least one entry")
+    seen: set[str] = set()
+    out = []
+    for n, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise ContentError(f"{path}: entry {n} of '{key}' needs an id and {', '.join(fields)}")
+        ident = str(entry.get("id", ""))
+        if not _ID.match(ident):
+            raise ContentError(f"{path}: entry {n} of '{key}' needs an id of lower-case letters, digits and _")
+        if ident in seen:
+            raise ContentError(f"{path}: the id '{ident}' is used twice")
+        seen.add(ident)
+        item = {"id": ident}
+        for field_name in fields:
+            item[field_name] = _text(entry, field_name, path, f"'{ident}'")
+        for list_name in lists:
+            item[list_name] = _words_long(entry.get(list_name), path, f"{list_name} of '{ident}'")
+        out.append(item)
+    return tuple(out)
+
+
+def _words_long(value: Any, path: str, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise ContentError(f"{path}: {where} must be a list with at least one entry")
+    texts = []
+    for item in value:
+        if not isinstance(item, (str, int, float)) or isinstance(item, bool) or not str(item).strip():
+            raise ContentError(f"{path}: every entry of {where} must be a short text")
+        texts.append(" ".join(str(item).split()))
+    return tuple(texts)
+
+
+def stirs_up(folder: Path | None = None) -> tuple[dict, ...]:
+    """What a request for space can stir up: ``({"id", "text"}, …)``."""
+    path = str(_content_dir(folder) / "stirs_up.yaml")
+    return _items(load_yaml("stirs_up.yaml", folder), path, "items", ("text",))
+
+
+def beliefs(folder: Path | None = None) -> tuple[tuple[str, ...], tuple[dict, ...]]:
+    """The five-step agreement scale and the beliefs about love: ``(scale, ({"id", "text", "reflection"}, …))``."""
+    path = str(_content_dir(folder) / "beliefs.yaml")
+    data = load_yaml("beliefs.yaml", folder)
+    scale = _words_long(_mapping(data, path, "'scale:' and 'beliefs:'").get("scale"), path, "'scale'")
+    if len(scale) < 3 or len(scale) > 7:
+        raise ContentError(f"{path}: 'scale' needs 3 to 7 labels, from least to most")
+    return scale, _items(data, path, "beliefs", ("text", "reflection"))
+
+
+def reframes(folder: Path | None = None) -> tuple[dict, ...]:
+    """Worry thoughts with kinder readings: ``({"id", "thought", "readings"}, …)``."""
+    path = str(_content_dir(folder) / "reframes.yaml")
+    return _items(load_yaml("reframes.yaml", folder), path, "worries", ("thought",), ("readings",))
+
+
+SCENARIO_KINDS = ("healthy", "stonewalling", "silent", "control")
+
+
+def scenarios(folder: Path | None = None) -> tuple[dict[str, dict], tuple[dict, ...]]:
+    """The four kinds of distance and the short scenarios: ``(kinds, scenarios)``."""
+    path = str(_content_dir(folder) / "scenarios.yaml")
+    data = _mapping(load_yaml("scenarios.yaml", folder), path, "'kinds:' and 'scenarios:'")
+    kinds_data = _mapping(data.get("kinds"), path, f"'kinds:' with {', '.join(SCENARIO_KINDS)}")
+    if set(kinds_data) != set(SCENARIO_KINDS):
+        raise ContentError(f"{path}: 'kinds' must be exactly {', '.join(SCENARIO_KINDS)}")
+    kinds = {
+        key: {"label": _text(kinds_data[key], "label", path, key), "explain": _text(kinds_data[key], "explain", path, key)}
+        for key in SCENARIO_KINDS
+        if isinstance(kinds_data[key], dict) or _mapping(kinds_data[key], path, f"label and explain for {key}")
+    }
+    items = _items(data, path, "scenarios", ("text", "answer", "feedback"))
+    for item in items:
+        if item["answer"] not in SCENARIO_KINDS:
+            raise ContentError(f"{path}: the answer of '{item['id']}' must be one of {', '.join(SCENARIO_KINDS)}")
+    return kinds, items
+
+
+def pauses(folder: Path | None = None) -> dict[str, dict]:
+    """The guided pauses: ``{"self-compassion": {title, credit, steps}, "breathing": {title, intro, …}}``."""
+    path = str(_content_dir(folder) / "pauses.yaml")
+    data = _mapping(load_yaml("pauses.yaml", folder), path, "'self-compassion:' and 'breathing:'")
+    out: dict[str, dict] = {}
+    kind = _mapping(data.get("self-compassion"), path, "a 'self-compassion:' section")
+    steps = kind.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise ContentError(f"{path}: 'self-compassion' needs a list of steps")
+    parsed = []
+    for n, step in enumerate(steps, 1):
+        step = _mapping(step, path, f"seconds and text for step {n}")
+        seconds = step.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or not 3 <= seconds <= 600:
+            raise ContentError(f"{path}: step {n} needs 'seconds' from 3 to 600")
+        parsed.append({"seconds": seconds, "text": _text(step, "text", path, f"step {n}")})
+    out["self-compassion"] = {
+        "title": _text(kind, "title", path, "self-compassion"),
+        "credit": str(kind.get("credit", "")).strip(),
+        "steps": parsed,
+    }
+    breath = _mapping(data.get("breathing"), path, "a 'breathing:' section")
+    numbers = {}
+    for key, low, high in (("in_seconds", 2, 10), ("out_seconds", 2, 12), ("rounds", 1, 30)):
+        value = breath.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ContentError(f"{path}: 'breathing' needs '{key}' from {low} to {high}")
+        numbers[key] = value
+    out["breathing"] = {
+        "title": _text(breath, "title", path, "breathing"),
+        "intro": _text(breath, "intro", path, "breathing"),
+        **numbers,
+    }
+    return out
+
+
+RITUAL_LISTS = ("signals", "check_ins", "before", "after", "while_waiting")
+
+
+def rituals(folder: Path | None = None) -> dict[str, Any]:
+    """Ideas for the space agreement, and its bounds in minutes."""
+    path = str(_content_dir(folder) / "rituals.yaml")
+    data = _mapping(load_yaml("rituals.yaml", folder), path, "'agreement:' and lists of ideas")
+    agreement = _mapping(data.get("agreement"), path, "an 'agreement:' section with min_minutes and max_minutes")
+    low, high = agreement.get("min_minutes"), agreement.get("max_minutes")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)) or not 1 <= low < high <= 7 * 24 * 60:
+        raise ContentError(f"{path}: 'agreement' needs whole minutes with min_minutes < max_minutes")
+    out: dict[str, Any] = {"min_minutes": low, "max_minutes": high}
+    for key in RITUAL_LISTS:
+        out[key] = _words_long(data.get(key), path, f"'{key}'")
+    return out
+
+
+def grounding(folder: Path | None = None) -> str:
+    """The "I need a moment" page, as markdown."""
+    path = _content_dir(folder) / "grounding.md"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        raise ContentError(f"{path}: the file is missing or not UTF-8 text") from None
+    if not text.strip():
+        raise ContentError(f"{path}: the page is empty")
+    return text

@@ -15,12 +15,12 @@ def checkin() -> CheckIn:
 
 
 def chip(checkin: CheckIn, word: str):
-    return next(c for c in checkin._chips if c.description == word)
+    return next(c for c in checkin._chips._buttons if c.description == word)
 
 
 def test_offers_every_word_of_the_content_file(checkin: CheckIn):
     """Are exactly the words of feelings.yaml offered, in file order?"""
-    assert tuple(c.description for c in checkin._chips) == content.feelings()
+    assert tuple(c.description for c in checkin._chips._buttons) == content.feelings()
 
 
 def test_toggling_words_sets_feelings_in_list_order(checkin: CheckIn):
@@ -45,7 +45,7 @@ def test_summary_says_back_what_was_chosen(checkin: CheckIn):
     """Does the summary line name the chosen words, the participant's own word and the number?"""
     word = content.feelings()[1]
     chip(checkin, word).value = True
-    checkin._other.value = "wobbly"
+    checkin._other._input.value = "wobbly"
     checkin._intensity.value = 4
     assert word in checkin._summary.value and "wobbly" in checkin._summary.value and "4/10" in checkin._summary.value
 
@@ -71,16 +71,16 @@ def test_a_string_is_not_taken_as_a_list_of_letters(checkin: CheckIn):
 
 def test_own_word_is_bounded_and_stripped_of_control_characters(checkin: CheckIn):
     """Is a 100,000-character own word cut to the limit with a message, and are control characters removed?"""
-    checkin._other.value = "a\x00b\x1bc" + "x" * 100_000
+    checkin._other._input.value = "a\x00b\x1bc" + "x" * 100_000
     assert len(checkin.other) == CheckIn.OTHER_LIMIT
     assert checkin.other.startswith("abc")
-    assert str(CheckIn.OTHER_LIMIT) in checkin._other_note.value
-    assert checkin._other.value == checkin.other
+    assert str(CheckIn.OTHER_LIMIT) in checkin._other._note.value
+    assert checkin._other._input.value == checkin.other
 
 
 def test_own_word_with_html_is_escaped_in_the_summary(checkin: CheckIn):
     """Is HTML typed as an own word shown as text, not markup?"""
-    checkin._other.value = "<b>x</b>"
+    checkin._other._input.value = "<b>x</b>"
     assert "<b>x</b>" not in checkin._summary.value
     assert "&lt;b&gt;" in checkin._summary.value
 
@@ -106,7 +106,7 @@ def test_answer_round_trips_through_restore():
     second = CheckIn()
     assert second.restore(first.answer) == []
     assert second.answer == first.answer
-    assert [c.description for c in second._chips if c.value] == [words[2], words[5]]
+    assert [c.description for c in second._chips._buttons if c.value] == [words[2], words[5]]
 
 
 def test_restore_drops_what_fails_and_keeps_the_rest():
@@ -130,3 +130,28 @@ def test_nothing_is_shared():
     """Does the check-in have no trait that could carry an answer to a group (it is private)?"""
     assert not CheckIn.class_trait_names(shared=True)
     assert set(CheckIn.answer_names()) == {"feelings", "other", "intensity", "passed"}
+
+
+def test_check_out_compares_with_the_check_in():
+    """Does a check-out show the check-in's words and number beside its own, updating live?"""
+    start, end = CheckIn(), CheckIn(moment="check-out")
+    words = content.feelings()
+    start.feelings, start.intensity = (words[0],), 8
+    assert end.comparison == ""
+    end.compare_with = start
+    end.intensity = 4
+    assert words[0] in end.comparison and "8/10" in end.comparison and "4/10" in end.comparison
+    start.intensity = 9
+    assert "9/10" in end._comparison.value
+    assert "4/10" in end.take_home().lines[-1][1]
+
+
+def test_take_home_holds_the_answer_unless_passed():
+    """Does the take-home carry the chosen words and number, and nothing after passing?"""
+    checkin = CheckIn()
+    assert checkin.take_home() is None
+    checkin.feelings, checkin.intensity = (content.feelings()[0],), 2
+    section = checkin.take_home()
+    assert content.feelings()[0] in section.lines[0][1] and "2/10" in section.lines[0][1]
+    checkin.passed = True
+    assert checkin.take_home() is None

@@ -1,0 +1,203 @@
+"""Asking well: the I-statement builder and the space agreement."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import traitlets
+from ipywidgets import HTML, Box, Button, Layout, SelectionSlider
+
+from workshop import content
+
+from ._text import t
+from .base import TakeHomeSection
+from .fields import SHORT, TextBox, label
+from .reflect import _Prompted
+
+
+class IStatement(_Prompted):
+    """Build a request without blame: what happened, what I feel, what I need, what I ask (theme 5).
+
+    The four answers are read back as one sentence the participant could say. Private.
+    """
+
+    PARTS = ("happened", "feel", "need", "ask")
+    happened = traitlets.Unicode("").tag(answer=True)
+    feel = traitlets.Unicode("").tag(answer=True)
+    need = traitlets.Unicode("").tag(answer=True)
+    ask = traitlets.Unicode("").tag(answer=True)
+
+    def __init__(self, prompt: str = "", **kwargs: Any) -> None:
+        self._boxes = {
+            part: TextBox(t(f"istatement_{part}"), limit=SHORT, placeholder=t(f"istatement_{part}_example"))
+            for part in self.PARTS
+        }
+        self._preview = HTML()
+        super().__init__([*self._boxes.values(), self._preview], prompt=prompt, **kwargs)
+        self.add_class("hs-istatement")
+        for part, box in self._boxes.items():
+            box.observe(lambda c, part=part: setattr(self, part, c["new"]), names="value")
+        self.observe(self._on_answer, names=list(self.PARTS))
+        self._on_answer()
+
+    @traitlets.validate(*PARTS)
+    def _valid_part(self, proposal: dict) -> str:
+        return self._boxes[proposal["trait"].name]._valid_value(proposal)
+
+    def _on_answer(self, _change: Any = None) -> None:
+        for part, box in self._boxes.items():
+            box.value = getattr(self, part)
+        self._preview.value = (
+            f'<p class="hs-label">{html.escape(t("istatement_preview"))}</p>'
+            f'<blockquote class="hs-said" role="status">{html.escape(self.sentence())}</blockquote>'
+        )
+
+    def sentence(self) -> str:
+        parts = {part: " ".join(getattr(self, part).split()) or "…" for part in self.PARTS}
+        return t("istatement_sentence", **parts)
+
+    def _take_home(self) -> TakeHomeSection | None:
+        if not any(getattr(self, part).strip() for part in self.PARTS):
+            return None
+        return TakeHomeSection(t("istatement_title"), [("", self.sentence())])
+
+
+class SuggestBox(TextBox):
+    """A text box with suggestions beneath it; tapping a suggestion fills the box."""
+
+    def __init__(self, label_text: str, suggestions: tuple[str, ...], limit: int = SHORT, **kwargs: Any):
+        super().__init__(label_text, limit=limit, **kwargs)
+        buttons = []
+        for text in suggestions:
+            button = Button(description=text, tooltip=text)
+            button.add_class("hs-suggestion")
+            button.on_click(lambda _b, text=text: setattr(self, "value", text))
+            buttons.append(button)
+        row = Box(buttons, layout=Layout(flex_flow="row wrap"))
+        row.add_class("hs-suggestions")
+        self.children = [*self.children, label(t("suggestions_label"), "hs-hint"), row]
+
+
+def _duration_label(minutes: int) -> str:
+    if minutes < 60:
+        return t("minutes", n=minutes)
+    hours, rest = divmod(minutes, 60)
+    if rest:
+        return t("hours_minutes", h=hours, m=rest)
+    return t("hour") if hours == 1 else t("hours", n=hours)
+
+
+class SpaceAgreement(_Prompted):
+    """A space agreement to take home (theme 6, after Gottman's agreed breaks).
+
+    The participant chooses a signal, how long a break lasts (between the minimum and maximum
+    of ``rituals.yaml``, 20 minutes to 24 hours by default), how to check in, when and how to come
+    back, a ritual before and after, and what they will do while they wait. Each field offers
+    ideas from ``rituals.yaml``. The agreement is shown as a card and goes on the printable
+    take-home. Private.
+    """
+
+    TEXTS = ("signal", "check_in", "come_back", "before", "after", "while_waiting")
+    STEPS = (20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 1440)
+    signal = traitlets.Unicode("").tag(answer=True)
+    minutes = traitlets.Int(None, allow_none=True).tag(answer=True)
+    check_in = traitlets.Unicode("").tag(answer=True)
+    come_back = traitlets.Unicode("").tag(answer=True)
+    before = traitlets.Unicode("").tag(answer=True)
+    after = traitlets.Unicode("").tag(answer=True)
+    while_waiting = traitlets.Unicode("").tag(answer=True)
+
+    def __init__(self, prompt: str = "", **kwargs: Any) -> None:
+        ideas = content.rituals()
+        self._low, self._high = ideas["min_minutes"], ideas["max_minutes"]
+        steps = sorted({m for m in self.STEPS if self._low <= m <= self._high} | {self._low, self._high})
+        self._syncing = False
+        self._boxes = {
+            "signal": SuggestBox(t("agreement_signal"), ideas["signals"]),
+            "check_in": SuggestBox(t("agreement_check_in"), ideas["check_ins"]),
+            "come_back": TextBox(t("agreement_come_back"), limit=SHORT, placeholder=t("agreement_come_back_example")),
+            "before": SuggestBox(t("agreement_before"), ideas["before"]),
+            "after": SuggestBox(t("agreement_after"), ideas["after"]),
+            "while_waiting": SuggestBox(t("agreement_while_waiting"), ideas["while_waiting"]),
+        }
+        self._length = SelectionSlider(
+            options=[(_duration_label(m), m) for m in steps],
+            value=steps[0],
+            description=t("agreement_length"),
+            continuous_update=False,
+        )
+        self._length.add_class("hs-stacked")
+        self._length_note = HTML(
+            f'<p class="hs-hint">{html.escape(t("agreement_length_hint", low=_duration_label(self._low), high=_duration_label(self._high)))}</p>'
+        )
+        self._card = HTML()
+        body = [
+            self._boxes["signal"],
+            self._length,
+            self._length_note,
+            self._boxes["check_in"],
+            self._boxes["come_back"],
+            self._boxes["before"],
+            self._boxes["after"],
+            self._boxes["while_waiting"],
+            self._card,
+        ]
+        super().__init__(body, prompt=prompt, **kwargs)
+        self.add_class("hs-agreement")
+        for name, box in self._boxes.items():
+            box.observe(lambda c, name=name: setattr(self, name, c["new"]), names="value")
+        self._length.observe(self._on_length, names="value")
+        self.observe(self._on_answer, names=[*self.TEXTS, "minutes"])
+        self._on_answer()
+
+    @traitlets.validate(*TEXTS)
+    def _valid_text(self, proposal: dict) -> str:
+        return self._boxes[proposal["trait"].name]._valid_value(proposal)
+
+    @traitlets.validate("minutes")
+    def _valid_minutes(self, proposal: dict) -> int | None:
+        value = proposal["value"]
+        if value is None:
+            return None
+        if isinstance(value, bool) or not self._low <= value <= self._high:
+            raise traitlets.TraitError(f"a break lasts {self._low}–{self._high} minutes")
+        return value
+
+    def _on_length(self, change: dict) -> None:
+        if not self._syncing:
+            self.minutes = change["new"]
+
+    def _on_answer(self, _change: Any = None) -> None:
+        self._syncing = True
+        try:
+            for name, box in self._boxes.items():
+                box.value = getattr(self, name)
+            if self.minutes is not None and self.minutes in [v for _, v in self._length.options]:
+                self._length.value = self.minutes
+        finally:
+            self._syncing = False
+        self._card.value = self.card()
+
+    def lines(self) -> list[tuple[str, str]]:
+        """The agreement as label–text lines; empty fields are left out."""
+        lines = []
+        for name in ("signal", "minutes", "check_in", "come_back", "before", "after", "while_waiting"):
+            value = _duration_label(self.minutes) if name == "minutes" and self.minutes else getattr(self, name)
+            if isinstance(value, str) and value.strip():
+                lines.append((t(f"agreement_{name}_short"), " ".join(value.split())))
+        return lines
+
+    def card(self) -> str:
+        lines = self.lines()
+        if not lines:
+            return f'<p class="hs-hint">{html.escape(t("agreement_empty"))}</p>'
+        rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in lines)
+        return (
+            f'<div class="hs-agreement-card" role="region" aria-label="{html.escape(t("agreement_title"))}">'
+            f'<p class="hs-card-title">{html.escape(t("agreement_title"))}</p><dl>{rows}</dl></div>'
+        )
+
+    def _take_home(self) -> TakeHomeSection | None:
+        lines = self.lines()
+        return TakeHomeSection(t("agreement_title"), lines) if lines else None

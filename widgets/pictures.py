@@ -1,0 +1,166 @@
+"""Exercises drawn as pictures: the closeness–autonomy line and the pursue–withdraw loop."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import traitlets
+from ipywidgets import HTML, ToggleButtons
+
+from ._text import t
+from .base import TakeHomeSection
+from .fields import SHORT, TextBox, label
+from .reflect import _Prompted
+
+
+def _scale_buttons() -> ToggleButtons:
+    buttons = ToggleButtons(options=[(str(n), n) for n in range(11)], value=None)
+    buttons.add_class("hs-scale")
+    return buttons
+
+
+class ClosenessLine(_Prompted):
+    """Where you and your partner sit between closeness and room of one's own (theme 4).
+
+    The participant places "me" and "my partner" on a 0–10 line; the picture shows both dots
+    and a sentence says the same in words (for screen readers and for reading). Private.
+    """
+
+    me = traitlets.Int(None, allow_none=True).tag(answer=True)
+    partner = traitlets.Int(None, allow_none=True).tag(answer=True)
+
+    def __init__(self, prompt: str = "", **kwargs: Any) -> None:
+        self._syncing = False
+        self._me = _scale_buttons()
+        self._partner = _scale_buttons()
+        ends = HTML(
+            '<div class="hs-scale-ends" aria-hidden="true">'
+            f"<span>0 · {html.escape(t('line_left'))}</span><span>{html.escape(t('line_right'))} · 10</span></div>"
+        )
+        self._picture = HTML()
+        self._picture.add_class("hs-picture")
+        body = [label(t("line_me")), self._me, label(t("line_partner")), self._partner, ends, self._picture]
+        super().__init__(body, prompt=prompt, **kwargs)
+        self.add_class("hs-closeness")
+        self._me.observe(self._on_input, names="value")
+        self._partner.observe(self._on_input, names="value")
+        self.observe(self._on_answer, names=["me", "partner"])
+        self._on_answer()
+
+    @traitlets.validate("me", "partner")
+    def _valid_place(self, proposal: dict) -> int | None:
+        value = proposal["value"]
+        if value is not None and (isinstance(value, bool) or not 0 <= value <= 10):
+            raise traitlets.TraitError("a place on the line is 0–10")
+        return value
+
+    def _on_input(self, _change: dict) -> None:
+        if not self._syncing:
+            self.me, self.partner = self._me.value, self._partner.value
+
+    def _on_answer(self, _change: Any = None) -> None:
+        self._syncing = True
+        try:
+            self._me.value, self._partner.value = self.me, self.partner
+        finally:
+            self._syncing = False
+        self._picture.value = self.picture()
+
+    def description(self) -> str:
+        """The picture in words."""
+        if self.me is None and self.partner is None:
+            return t("line_empty")
+        parts = []
+        if self.me is not None:
+            parts.append(t("line_me_at", n=self.me))
+        if self.partner is not None:
+            parts.append(t("line_partner_at", n=self.partner))
+        text = " ".join(parts)
+        if self.me is not None and self.partner is not None:
+            text += " " + t("line_gap", gap=abs(self.me - self.partner))
+        return text
+
+    def picture(self) -> str:
+        """An SVG of the line with a dot for each placed person, and its description."""
+        width, left, right, y = 320, 20, 300, 40
+
+        def x(n: int) -> float:
+            return left + (right - left) * n / 10
+
+        dots = []
+        for value, name, css, dy in ((self.me, t("line_me_short"), "hs-dot-me", -14), (self.partner, t("line_partner_short"), "hs-dot-partner", 28)):
+            if value is not None:
+                dots.append(
+                    f'<circle class="{css}" cx="{x(value):.0f}" cy="{y}" r="9"/>'
+                    f'<text x="{x(value):.0f}" y="{y + dy}" text-anchor="middle" class="hs-dot-label">{html.escape(name)}</text>'
+                )
+        svg = (
+            f'<svg viewBox="0 0 {width} 80" role="img" aria-label="{html.escape(self.description())}" class="hs-line-svg">'
+            f'<line x1="{left}" y1="{y}" x2="{right}" y2="{y}" class="hs-line-axis"/>'
+            + "".join(f'<line x1="{x(n):.0f}" y1="{y - 4}" x2="{x(n):.0f}" y2="{y + 4}" class="hs-line-tick"/>' for n in range(11))
+            + "".join(dots)
+            + "</svg>"
+        )
+        return f'{svg}<p class="hs-picture-text" role="status">{html.escape(self.description())}</p>'
+
+    def _take_home(self) -> TakeHomeSection | None:
+        if self.me is None and self.partner is None:
+            return None
+        return TakeHomeSection(t("line_title"), [("", self.description())])
+
+
+class LoopMap(_Prompted):
+    """The pursue–withdraw loop in four steps: when…, I feel…, I do…, they do… (theme 4).
+
+    The participant fills any of the four boxes; the loop is drawn as a circle of four steps
+    and read back as one sentence. Private.
+    """
+
+    STEPS = ("when", "feel", "do", "they")
+    when = traitlets.Unicode("").tag(answer=True)
+    feel = traitlets.Unicode("").tag(answer=True)
+    do = traitlets.Unicode("").tag(answer=True)
+    they = traitlets.Unicode("").tag(answer=True)
+
+    def __init__(self, prompt: str = "", **kwargs: Any) -> None:
+        self._boxes = {step: TextBox(t(f"loop_{step}"), limit=SHORT) for step in self.STEPS}
+        self._picture = HTML()
+        self._picture.add_class("hs-picture")
+        super().__init__([*self._boxes.values(), self._picture], prompt=prompt, **kwargs)
+        self.add_class("hs-loop")
+        for step, box in self._boxes.items():
+            box.observe(lambda c, step=step: setattr(self, step, c["new"]), names="value")
+        self.observe(self._on_answer, names=list(self.STEPS))
+        self._on_answer()
+
+    @traitlets.validate(*STEPS)
+    def _valid_step(self, proposal: dict) -> str:
+        return self._boxes[proposal["trait"].name]._valid_value(proposal)
+
+    def _on_answer(self, _change: Any = None) -> None:
+        for step, box in self._boxes.items():
+            box.value = getattr(self, step)
+        self._picture.value = self.picture()
+
+    def sentence(self) -> str:
+        """The loop read as one sentence, with "…" for an empty step."""
+        parts = {step: " ".join(getattr(self, step).split()) or "…" for step in self.STEPS}
+        return t("loop_sentence", **parts)
+
+    def picture(self) -> str:
+        cells = "".join(
+            f'<div class="hs-loop-step hs-loop-{step}"><span class="hs-loop-label">{html.escape(t(f"loop_{step}_short"))}</span>'
+            f'{html.escape(" ".join(getattr(self, step).split()) or "…")}</div>'
+            for step in self.STEPS
+        )
+        return (
+            f'<div class="hs-loop-picture" role="img" aria-label="{html.escape(self.sentence())}">{cells}'
+            '<div class="hs-loop-arrow" aria-hidden="true">↻</div></div>'
+            f'<p class="hs-picture-text" role="status">{html.escape(self.sentence())}</p>'
+        )
+
+    def _take_home(self) -> TakeHomeSection | None:
+        if not any(getattr(self, step).strip() for step in self.STEPS):
+            return None
+        return TakeHomeSection(t("loop_title"), [("", self.sentence())])
