@@ -179,3 +179,58 @@ def test_edited_content_is_read_again_on_the_next_visit(tmp_path, monkeypatch):
     (tmp_path / "01_the_pain_behind_the_request.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
     app.bind_visit()
     assert app.pages[1].theme.title == "A title changed in JupyterLab"
+
+
+def test_there_is_a_page_per_theme_of_the_source_text(app: ParticipantApp):
+    """Are the eight themes there, welcome first and closing last?"""
+    keys = [p.theme.key for p in app.pages]
+    assert len(keys) == 8 and keys[0] == "00_welcome" and keys[-1] == "07_closing"
+
+
+def test_check_out_is_compared_with_the_check_in(app: ParticipantApp):
+    """Does the app wire the closing check-out to the opening check-in?"""
+    checkins = [ex for ex in app.exercises.values() if isinstance(ex, CheckIn)]
+    start = next(ex for ex in checkins if ex.moment == "check-in")
+    end = next(ex for ex in checkins if ex.moment == "check-out")
+    assert end.compare_with is start
+    start.intensity, end.intensity = 8, 3
+    assert "8/10" in end._comparison.value and "3/10" in end._comparison.value
+
+
+def test_take_home_gathers_the_apps_exercises(app: ParticipantApp):
+    """Does the closing page's take-home gather answers from every theme of this app only?"""
+    from widgets import SpaceAgreement, TakeHome
+
+    take_home = next(w for p in app.pages for w in p.widgets if isinstance(w, TakeHome))
+    agreement = next(ex for ex in app.exercises.values() if isinstance(ex, SpaceAgreement))
+    agreement.signal = "our word is pause"
+    other = SpaceAgreement()
+    other.signal = "a different app's agreement"
+    page = take_home.page()
+    assert "our word is pause" in page and "a different app" not in page
+
+
+def test_i_need_a_moment_shows_grounding_and_comes_back(app: ParticipantApp):
+    """Does "I need a moment" show the grounding page without Next/Back, and return to the same theme?"""
+    app.page = 3
+    app._moment_button.click()
+    assert app.moment and app._stage.children == (app._moment_page,)
+    assert app._nav.layout.display == "none"
+    assert "data-hs-page=\"-1\"" in app._moment_page.children[0].value
+    app._return.click()
+    assert not app.moment and app.page == 3 and app._stage.children == (app.pages[3].view,)
+    assert app._nav.layout.display is None
+
+
+def test_moving_to_a_theme_leaves_the_moment_page(app: ParticipantApp):
+    """If the page changes (e.g. the facilitator moves everyone), does the grounding page close?"""
+    app._moment_button.click()
+    app.page = 2
+    assert not app.moment and app._stage.children == (app.pages[2].view,)
+
+
+def test_reloading_content_closes_the_old_pages(app: ParticipantApp):
+    """Does rebuilding after an edit close the old pages' widgets (no leak per edit)?"""
+    old = app.pages[0].view
+    app.reload_content()
+    assert old.comm is None and app.pages[0].view.comm is not None
