@@ -34,12 +34,15 @@ def find_chromium() -> str | None:
     return None
 
 
-def start_server(tmp: Path, notebooks: Path | None = None, pool_size: int = 2) -> ServerProcess:
+def start_server(
+    tmp: Path, notebooks: Path | None = None, content: Path | None = None, pool_size: int = 2
+) -> ServerProcess:
     settings = ServerSettings(
         port=free_port(),
         bind="127.0.0.1",
         pool_size=pool_size,
         notebooks=notebooks or KIT / "notebooks",
+        content=content or KIT / "workshop" / "content",
         data=tmp / "data",
     )
     server = ServerProcess(settings, tmp / "data" / "logs" / "participant.log").start()

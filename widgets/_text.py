@@ -19,6 +19,6 @@ def t(key: str, **values: object) -> str:
 
 
 def reload() -> None:
-    """Forget the cached texts so the next :func:`t` reads ``ui.yaml`` again."""
+    """Read ``ui.yaml`` again; if it is broken, keep the texts already loaded and raise."""
     global _cache
-    _cache = None
+    _cache = content.ui_text()

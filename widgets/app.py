@@ -54,7 +54,7 @@ class ParticipantApp(QuietRepr, VBox):
         self._progress = HTML()
         self._progress.add_class("hs-progress")
         self._help = HelpPanel()
-        self._moment_button = Button(description=t("moment_button"), tooltip=t("moment_button"))
+        self._moment_button = Button()
         self._moment_button.add_class("hs-moment-button")
         header = VBox([self._title, self._moment_button, self._help.button, self._progress])
         header.add_class("hs-header")
@@ -62,20 +62,20 @@ class ParticipantApp(QuietRepr, VBox):
         self._notice.add_class("hs-notice")
         self._stage = VBox()
         self._stage.add_class("hs-stage")
-        self._back = Button(description=t("back"), tooltip=t("back"), icon="")
+        self._back = Button()
         self._back.add_class("hs-back")
-        self._next = Button(description=t("next"), tooltip=t("next"), button_style="primary")
+        self._next = Button(button_style="primary")
         self._next.add_class("hs-next")
         self._end = HTML()
         nav = HBox([self._back, self._next])
         nav.add_class("hs-nav")
         self._nav = nav
-        self._return = Button(description=t("moment_return"), tooltip=t("moment_return"), button_style="primary")
+        self._return = Button(button_style="primary")
         self._return.add_class("hs-return")
         self._moment_page = self._build_moment_page()
         super().__init__([self._bridge, header, self._help, self._notice, self._stage, self._end, nav], **kwargs)
         self.add_class("hs-app")
-        self._title.value = f'<div class="hs-brand">{html.escape(t("app_title"))}</div>'
+        self._set_texts()
         self._build_pages()
         self._back.on_click(self._on_back_click)
         self._next.on_click(self._on_next_click)
@@ -101,9 +101,13 @@ class ParticipantApp(QuietRepr, VBox):
             return NotReady()
 
     def _build_pages(self) -> None:
+        self._install_pages([build_page(theme, i) for i, theme in enumerate(self._themes)])
+
+    def _install_pages(self, pages: list[Page]) -> None:
+        """Show ``pages`` from now on; close the ones they replace and wire the new ones."""
         for page in self._pages:
             page.close()
-        self._pages = [build_page(theme, i) for i, theme in enumerate(self._themes)]
+        self._pages = pages
         for page in self._pages:
             for exercise in page.exercises.values():
                 exercise.observe(self._on_answer, names=exercise.answer_names())
@@ -153,15 +157,47 @@ class ParticipantApp(QuietRepr, VBox):
         if content.fingerprint() != self._fingerprint:
             self.reload_content()
 
-    def reload_content(self) -> None:
-        """Read the theme notebooks and content files again and rebuild every page."""
-        _text.reload()
-        self._fingerprint = content.fingerprint()
-        self._themes = content.load_themes()
-        self._build_pages()
-        self._back.description = t("back")
-        self._next.description = t("next")
+    def reload_content(self) -> bool:
+        """Read the theme notebooks and content files again and rebuild everything built from them.
+
+        All or nothing: if an edited file is broken, the participant keeps the content this
+        kernel already built, the server log says what is wrong, and ``False`` is returned.
+        """
+        fingerprint = content.fingerprint()
+        built: list[Page] = []
+        try:
+            _text.reload()
+            themes = content.load_themes()
+            for i, theme in enumerate(themes):
+                built.append(build_page(theme, i))
+            moment = self._build_moment_page()
+        except Exception:
+            serverlog.logger().exception("edited content could not be read; the earlier content stays in use")
+            for page in built:
+                page.close()
+            return False
+        self._fingerprint, self._themes = fingerprint, themes
+        self._set_texts()
+        self._help.refresh()
+        for child in self._moment_page.children:
+            if child is not self._return:  # the return button lives on
+                close_tree(child)
+        self._moment_page.close()
+        self._moment_page = moment
+        self._install_pages(built)
         self._on_page()
+        return True
+
+    def _set_texts(self) -> None:
+        """Every label of the app's own chrome, from ui.yaml."""
+        self._title.value = f'<div class="hs-brand">{html.escape(t("app_title"))}</div>'
+        for button, key in (
+            (self._back, "back"),
+            (self._next, "next"),
+            (self._moment_button, "moment_button"),
+            (self._return, "moment_return"),
+        ):
+            button.description = button.tooltip = t(key)
 
     # ------------------------------------------------------------------ state
     @property

@@ -9,7 +9,7 @@ from typing import Any
 import traitlets
 from ipywidgets import HTML, Button, VBox
 
-from workshop import content
+from workshop import content, serverlog
 
 from ._text import t
 
@@ -59,21 +59,28 @@ class HelpPanel(VBox):
     expanded = traitlets.Bool(False)
 
     def __init__(self, **kwargs: Any) -> None:
-        self._toggle = Button(description=t("help_button"), tooltip=t("help_button"))
+        self._toggle = Button()
         self._toggle.add_class("hs-help-button")
-        try:
-            body = resources_html(content.resources())
-        except content.ContentError:
-            body = f"<p>{html.escape(t('help_intro'))}</p>"
-        self._panel = HTML(body)
+        self._panel = HTML()
         self._panel.add_class("hs-help-panel")
-        self._close = Button(description=t("help_close"), tooltip=t("help_close"))
+        self._close = Button()
         self._close.add_class("hs-secondary")
+        self.refresh()
         super().__init__([], **kwargs)
         self.add_class("hs-help")
         self._toggle.on_click(self._on_toggle_click)
         self._close.on_click(self._on_close_click)
         self.observe(self._on_expanded, names="expanded")
+
+    def refresh(self) -> None:
+        """Read the resources and labels again (after a facilitator edits them)."""
+        self._toggle.description = self._toggle.tooltip = t("help_button")
+        self._close.description = self._close.tooltip = t("help_close")
+        try:
+            self._panel.value = resources_html(content.resources())
+        except content.ContentError:
+            serverlog.logger().exception("the crisis resources could not be read")
+            self._panel.value = f"<p>{html.escape(t('help_intro'))}</p>"
 
     @property
     def button(self) -> Button:

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .paths import CONTENT_DIR, notebooks_dir
+from .paths import content_dir, notebooks_dir
 
 try:  # the C loader is several times faster; participant kernels read these at start-up
     _Loader = yaml.CSafeLoader
@@ -31,7 +31,7 @@ class ContentError(ValueError):
 
 
 def _content_dir(folder: Path | None) -> Path:
-    return Path(folder) if folder is not None else CONTENT_DIR
+    return Path(folder) if folder is not None else content_dir()
 
 
 def load_yaml(name: str, folder: Path | None = None) -> Any:

@@ -6,7 +6,10 @@ root. Two environment variables move things for a facilitator or a test:
 ``HOLDING_SPACE_NOTEBOOKS``
     the folder of theme notebooks (default ``<kit>/notebooks``);
 ``HOLDING_SPACE_DATA``
-    the data folder (default ``<kit>/data``). It must lie outside every served folder.
+    the data folder (default ``<kit>/data``). It must lie outside every served folder;
+``HOLDING_SPACE_CONTENT``
+    the folder of editable content files (default ``<kit>/workshop/content``), e.g. a
+    facilitator's own translated or localised copy.
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ from pathlib import Path
 KIT_ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 SERVING_DIR = Path(__file__).resolve().parent / "serving"
+
+
+def content_dir() -> Path:
+    """The folder of editable content files (feelings, resources, ui texts, …)."""
+    return Path(os.environ.get("HOLDING_SPACE_CONTENT", CONTENT_DIR)).resolve()
 
 
 def notebooks_dir() -> Path:

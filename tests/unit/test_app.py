@@ -234,3 +234,19 @@ def test_reloading_content_closes_the_old_pages(app: ParticipantApp):
     old = app.pages[0].view
     app.reload_content()
     assert old.comm is None and app.pages[0].view.comm is not None
+
+
+def test_a_broken_edit_keeps_the_content_already_built(tmp_path, monkeypatch):
+    """Is a rebuild all or nothing: a broken content file leaves the working pages in place?"""
+    import shutil
+
+    from workshop.paths import CONTENT_DIR
+
+    shutil.copytree(CONTENT_DIR, tmp_path / "content")
+    monkeypatch.setenv("HOLDING_SPACE_CONTENT", str(tmp_path / "content"))
+    app = ParticipantApp.from_notebooks()
+    pages = app.pages
+    (tmp_path / "content" / "scenarios.yaml").write_text("kinds: {}\n", encoding="utf-8")
+    assert app.reload_content() is False
+    assert app.pages == pages and pages[0].view.comm is not None
+    assert app._stage.children == (pages[0].view,)

@@ -65,6 +65,7 @@ class ServerSettings:
     token: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     workshop_id: str = field(default_factory=lambda: secrets.token_hex(8))
     notebooks: Path = field(default_factory=paths.notebooks_dir)
+    content: Path = field(default_factory=paths.content_dir)
     data: Path = field(default_factory=paths.data_dir)
     cull_idle_seconds: int = 900
 
@@ -84,7 +85,7 @@ class ServerSettings:
 
 def participant_command(settings: ServerSettings) -> list[str]:
     """The Voila command line for the participant server."""
-    texts = content.ui_text()
+    texts = content.ui_text(settings.content)
     resources = {"hs_loading": texts["loading"], "hs_noscript": texts["noscript"]}
     notebook = settings.notebooks / "app.ipynb"
     return [
@@ -116,6 +117,7 @@ def server_environment(settings: ServerSettings) -> dict[str, str]:
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(JUPYTER_DIR), env.get("JUPYTER_PATH")]))
     env["HOLDING_SPACE_WORKSHOP_ID"] = settings.workshop_id
     env["HOLDING_SPACE_NOTEBOOKS"] = str(settings.notebooks)
+    env["HOLDING_SPACE_CONTENT"] = str(settings.content)
     env["HOLDING_SPACE_DATA"] = str(settings.data)
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("PYTEST_CURRENT_TEST", None)
