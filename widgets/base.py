@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import traitlets
-from ipywidgets import HTML, Button, VBox
+from ipywidgets import HTML, Button, Checkbox, VBox
 
 from ._text import t
 
@@ -61,13 +61,23 @@ class Exercise(QuietRepr, VBox):
     """
 
     passed = traitlets.Bool(False).tag(answer=True)
+    #: the participant ticked "share anonymously" (remembered with the answer, on their device)
+    share = traitlets.Bool(False).tag(answer=True)
+    #: set by the participant app when a group session lets this exercise be shared
+    share_available = traitlets.Bool(False)
 
-    #: the take-home heading; subclasses set it from ui.yaml in ``take_home``
-    privacy_key = "private_note"
+    #: what sharing offers: ``None`` (never shared), ``"choices"`` or ``"text"``
+    shareable: str | None = None
+    #: the ui.yaml key of the sentence saying what the group will see
+    share_note_key = "share_note_choices"
 
     def __init__(self, body: list, **kwargs: Any) -> None:
-        self._privacy = HTML(f'<p class="hs-private">{html.escape(t(self.privacy_key))}</p>')
-        self._body = VBox([*body, self._privacy])
+        self._privacy = HTML()
+        self._share_box = Checkbox(value=False, description=t("share_label"), indent=False)
+        self._share_box.add_class("hs-share")
+        self._share_row = VBox([self._share_box, HTML(f'<p class="hs-hint">{html.escape(t(self.share_note_key))}</p>')])
+        self._share_row.add_class("hs-share-row")
+        self._body = VBox([*body, self._share_row, self._privacy])
         self._body.add_class("hs-exercise-body")
         self._pass = Button(description=t("pass_button"), tooltip=t("pass_button"))
         self._pass.add_class("hs-pass")
@@ -79,7 +89,10 @@ class Exercise(QuietRepr, VBox):
         self._pass.on_click(self._on_pass_click)
         self._unpass.on_click(self._on_unpass_click)
         self.observe(self._on_passed, names="passed")
+        self._share_box.observe(self._on_share_box, names="value")
+        self.observe(self._on_share, names=["share", "share_available"])
         self._on_passed()
+        self._on_share()
         _live.append(weakref.ref(self))
 
     # ------------------------------------------------------------------ answer as data
@@ -114,6 +127,30 @@ class Exercise(QuietRepr, VBox):
     def _restorable(self, name: str, value: Any) -> Any:
         """Clean a saved value before it is set (e.g. drop words no longer offered)."""
         return value
+
+    # ------------------------------------------------------------------ sharing
+    def _on_share_box(self, change: dict) -> None:
+        self.share = change["new"]
+
+    def _on_share(self, _change: Any = None) -> None:
+        offered = self.shareable is not None and self.share_available
+        self._share_row.layout.display = None if offered else "none"
+        self._share_box.value = self.share
+        key = "shared_note" if offered and self.share else "private_note"
+        self._privacy.value = f'<p class="hs-private">{html.escape(t(key))}</p>'
+
+    def shared_rows(self) -> list[tuple[str, str]]:
+        """What goes to the group store: nothing unless sharing is offered, ticked and not passed."""
+        if self.shareable is None or not self.share_available or not self.share or self.passed:
+            return []
+        return self._shared_rows()
+
+    def _shared_rows(self) -> list[tuple[str, str]]:
+        return []
+
+    def group_picture(self, shares: list) -> list:
+        """Charts (``workshop.aggregate.Chart``) or texts (``Texts``) from the group's shares."""
+        return []
 
     # ------------------------------------------------------------------ take-home
     def take_home(self) -> TakeHomeSection | None:

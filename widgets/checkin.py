@@ -8,7 +8,7 @@ from typing import Any
 import traitlets
 from ipywidgets import HTML, ToggleButtons
 
-from workshop import content
+from workshop import aggregate, content
 
 from ._text import t
 from .base import Exercise, TakeHomeSection
@@ -21,8 +21,9 @@ class CheckIn(Exercise):
 
     The participant sees the ``prompt``, the feeling words of ``workshop/content/feelings.yaml``
     as buttons to toggle, an optional word of their own, and the numbers 0 to 10 with the kit's
-    own anchors from ``intensity.yaml``; a line below says back what they chose. Nothing is
-    shared: the answer stays in the participant's kernel and their own browser.
+    own anchors from ``intensity.yaml``; a line below says back what they chose. The answer stays
+    in the participant's kernel and their own browser; in a group session, ticking "share
+    anonymously" shares the words and the number (never the own word): the group sees counts.
 
     Parameters
     ----------
@@ -33,6 +34,7 @@ class CheckIn(Exercise):
     """
 
     OTHER_LIMIT = 40
+    shareable = "choices"
 
     prompt = traitlets.Unicode("")
     moment = traitlets.Enum(("check-in", "check-out"), default_value="check-in")
@@ -193,6 +195,23 @@ class CheckIn(Exercise):
         if self.intensity is not None:
             parts.append(f"{self.intensity}/{self._scale.high}")
         return " · ".join(parts)
+
+    def _shared_rows(self) -> list[tuple[str, str]]:
+        rows = [("feeling", word) for word in self.feelings]
+        if self.intensity is not None:
+            rows.append(("intensity", str(self.intensity)))
+        return rows
+
+    def group_picture(self, shares: list) -> list:
+        numbers = [str(n) for n in range(self._scale.low, self._scale.high + 1)]
+        rated = [s for s in shares if s.field == "intensity"]
+        felt = [s for s in shares if s.field == "feeling"]
+        words = aggregate.count(felt, "feeling", list(self._words))
+        words = [bar for bar in sorted(words, key=lambda bar: -bar[1]) if bar[1]][:10]
+        return [
+            aggregate.Chart(t("group_intensity", question=self._scale.question), aggregate.count(rated, "intensity", numbers), aggregate.respondents(rated)),
+            aggregate.Chart(t("group_feelings"), words, aggregate.respondents(felt)),
+        ]
 
     def _take_home(self) -> TakeHomeSection | None:
         said = self.said()

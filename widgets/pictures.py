@@ -8,6 +8,8 @@ from typing import Any
 import traitlets
 from ipywidgets import HTML, ToggleButtons
 
+from workshop import aggregate
+
 from ._text import t
 from .base import TakeHomeSection
 from .fields import SHORT, TextBox, label
@@ -24,11 +26,13 @@ class ClosenessLine(_Prompted):
     """Where you and your partner sit between closeness and room of one's own (theme 4).
 
     The participant places "me" and "my partner" on a 0–10 line; the picture shows both dots
-    and a sentence says the same in words (for screen readers and for reading). Private.
+    and a sentence says the same in words (for screen readers and for reading). In a group
+    session, ticking "share anonymously" shares both places: the group sees only counts.
     """
 
     me = traitlets.Int(None, allow_none=True).tag(answer=True)
     partner = traitlets.Int(None, allow_none=True).tag(answer=True)
+    shareable = "choices"
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
         self._syncing = False
@@ -103,6 +107,18 @@ class ClosenessLine(_Prompted):
             + "</svg>"
         )
         return f'{svg}<p class="hs-picture-text" role="status">{html.escape(self.description())}</p>'
+
+    def _shared_rows(self) -> list[tuple[str, str]]:
+        return [(name, str(value)) for name, value in (("me", self.me), ("partner", self.partner)) if value is not None]
+
+    def group_picture(self, shares: list) -> list:
+        places = [str(n) for n in range(11)]
+        mine = [s for s in shares if s.field == "me"]
+        theirs = [s for s in shares if s.field == "partner"]
+        return [
+            aggregate.Chart(t("group_line_me"), aggregate.count(mine, "me", places), aggregate.respondents(mine)),
+            aggregate.Chart(t("group_line_partner"), aggregate.count(theirs, "partner", places), aggregate.respondents(theirs)),
+        ]
 
     def _take_home(self) -> TakeHomeSection | None:
         if self.me is None and self.partner is None:

@@ -9,7 +9,7 @@ from typing import Any
 import traitlets
 from ipywidgets import HTML, Dropdown, ToggleButtons, VBox
 
-from workshop import content
+from workshop import aggregate, content
 
 from ._text import t
 from .base import Exercise, TakeHomeSection
@@ -39,11 +39,13 @@ class StirsUp(_Prompted):
     """What a partner's request for space stirs up (theme 1).
 
     The participant sees the feelings and fears of ``workshop/content/stirs_up.yaml`` as buttons
-    to toggle, and a line for something of their own. Private: nothing is shared.
+    to toggle, and a line for something of their own. In a group session, ticking "share
+    anonymously" shares the chosen items (never the own line): the group sees only counts.
     """
 
     chosen = traitlets.Tuple().tag(answer=True)
     own = traitlets.Unicode("").tag(answer=True)
+    shareable = "choices"
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
         self._items = content.stirs_up()
@@ -83,6 +85,13 @@ class StirsUp(_Prompted):
         out = [self._chips.label_of(key) for key in self.chosen]
         return out + ([self.own.strip()] if self.own.strip() else [])
 
+    def _shared_rows(self) -> list[tuple[str, str]]:
+        return [("item", key) for key in self.chosen]  # the own line stays private
+
+    def group_picture(self, shares: list) -> list:
+        labels = {item["id"]: item["text"] for item in self._items}
+        return [aggregate.Chart(t("group_stirs"), aggregate.count(shares, "item", list(labels), labels), aggregate.respondents(shares))]
+
     def _take_home(self) -> TakeHomeSection | None:
         texts = self.texts()
         return TakeHomeSection(t("stirs_title"), [("", text) for text in texts]) if texts else None
@@ -92,10 +101,12 @@ class BeliefRatings(_Prompted):
     """How true common beliefs about love and togetherness feel (theme 2).
 
     The participant rates each belief of ``beliefs.yaml`` on the file's five-step scale; after
-    rating one, a gentler way to hold it appears beneath. Private: nothing is shared.
+    rating one, a gentler way to hold it appears beneath. In a group session, ticking "share
+    anonymously" shares the ratings: the group sees how many rated each belief highly.
     """
 
     ratings = traitlets.Dict().tag(answer=True)
+    shareable = "choices"
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
         self._scale, self._beliefs = content.beliefs()
@@ -148,6 +159,19 @@ class BeliefRatings(_Prompted):
         finally:
             self._syncing = False
 
+    def _shared_rows(self) -> list[tuple[str, str]]:
+        return [(key, str(value)) for key, value in sorted(self.ratings.items())]
+
+    def group_picture(self, shares: list) -> list:
+        """One chart: for each belief, how many rated it in the upper two steps of the scale."""
+        high = {str(n) for n in range(len(self._scale) - 2, len(self._scale))}
+        bars = []
+        for belief in self._beliefs:
+            rated = [s for s in shares if s.field == belief["id"]]
+            bars.append((belief["text"], sum(1 for s in rated if s.value in high)))
+        title = t("group_beliefs", high=" / ".join(self._scale[-2:]))
+        return [aggregate.Chart(title, bars, aggregate.respondents(shares))]
+
     def _take_home(self) -> TakeHomeSection | None:
         lines = [
             (belief["text"], self._scale[self.ratings[belief["id"]]])
@@ -194,22 +218,37 @@ class PartnerNote(PrivateText):
 
 
 class Takeaway(PrivateText):
-    """One thing to take away from the workshop (closing). Private."""
+    """One thing to take away from the workshop (closing).
+
+    Private unless the participant ticks "share anonymously" in a group session; then the words
+    are shown to the group without a name, once enough people have shared.
+    """
 
     label_key = "takeaway_label"
     title_key = "takeaway_title"
+    shareable = "text"
+    share_note_key = "share_note_text"
+
+    def _shared_rows(self) -> list[tuple[str, str]]:
+        return [("text", self.text.strip())] if self.text.strip() else []
+
+    def group_picture(self, shares: list) -> list:
+        return [aggregate.Texts(t("group_takeaways"), [s for s in shares if s.field == "text"])]
 
 
 class Reframe(_Prompted):
     """Reframe a worry thought (theme 3).
 
     The participant picks a worry from ``reframes.yaml``, sees kinder, realistic readings of it
-    and marks any that fit, then writes their own. Private: nothing is shared.
+    and marks any that fit, then writes their own. Private unless, in a group session, they tick
+    "share anonymously": then only their own kinder reading is shown to the group, without a name.
     """
 
     worry = traitlets.Unicode("").tag(answer=True)
     readings = traitlets.Tuple().tag(answer=True)
     own = traitlets.Unicode("").tag(answer=True)
+    shareable = "text"
+    share_note_key = "share_note_reframe"
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
         self._worries = {w["id"]: w for w in content.reframes()}
@@ -290,6 +329,12 @@ class Reframe(_Prompted):
         self._chips.add_class("hs-readings")
         self._chips.observe(self._on_chips, names="value")
         self._readings_box.children = [label(t("reframe_readings_label")), self._chips]
+
+    def _shared_rows(self) -> list[tuple[str, str]]:
+        return [("text", self.own.strip())] if self.own.strip() else []  # only their own kinder reading
+
+    def group_picture(self, shares: list) -> list:
+        return [aggregate.Texts(t("group_reframes"), [s for s in shares if s.field == "text"])]
 
     def _take_home(self) -> TakeHomeSection | None:
         if not self.worry:

@@ -102,7 +102,9 @@ def test_answer_round_trips_through_restore():
     first.feelings = (words[2], words[5])
     first.other = "steady-ish"
     first.intensity = 3
-    assert first.answer == {"feelings": [words[2], words[5]], "other": "steady-ish", "intensity": 3, "passed": False}
+    assert first.answer == {
+        "feelings": [words[2], words[5]], "other": "steady-ish", "intensity": 3, "passed": False, "share": False
+    }
     second = CheckIn()
     assert second.restore(first.answer) == []
     assert second.answer == first.answer
@@ -126,10 +128,19 @@ def test_prompt_is_escaped(checkin: CheckIn):
     assert "<script>" not in checkin._prompt.value
 
 
-def test_nothing_is_shared():
-    """Does the check-in have no trait that could carry an answer to a group (it is private)?"""
-    assert not CheckIn.class_trait_names(shared=True)
-    assert set(CheckIn.answer_names()) == {"feelings", "other", "intensity", "passed"}
+def test_nothing_is_shared_unless_offered_and_ticked():
+    """Is nothing shared without a group session offering it and the participant ticking it, and never the own word?"""
+    checkin = CheckIn()
+    checkin.feelings, checkin.intensity, checkin.other = (content.feelings()[0],), 4, "my own word"
+    assert checkin.shared_rows() == []
+    assert checkin._share_row.layout.display == "none"
+    checkin.share_available = True
+    assert checkin._share_row.layout.display is None and checkin.shared_rows() == []
+    checkin._share_box.value = True
+    assert checkin.share and set(checkin.shared_rows()) == {("feeling", content.feelings()[0]), ("intensity", "4")}
+    assert "my own word" not in str(checkin.shared_rows())
+    checkin.passed = True
+    assert checkin.shared_rows() == []
 
 
 def test_check_out_compares_with_the_check_in():
