@@ -5,6 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SEATS  ?= 4
 PORT   ?= 8866
+CONSOLE_PORT ?= 8867
 
 .PHONY: workshop test lab check bench clean
 
@@ -16,9 +17,9 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-## make workshop: start the participant server and print the join address and QR code
+## make workshop: start the participant server and the facilitator console; print both addresses
 workshop: $(STAMP)
-	$(PY) -m workshop.cli workshop --seats $(SEATS) --port $(PORT)
+	$(PY) -m workshop.cli workshop --seats $(SEATS) --port $(PORT) --console-port $(CONSOLE_PORT)
 
 ## make test: every test layer (unit, notebooks, real server, real browser)
 test: $(STAMP)

@@ -11,6 +11,7 @@ import traitlets
 from ipywidgets import HTML, Button, HBox, VBox
 
 from workshop import content, serverlog
+from workshop.markdown import to_html
 from workshop.visit import query_parameters, wait_for_request
 
 from . import _text, errors
@@ -19,22 +20,21 @@ from .base import QuietRepr
 from .bridge import BrowserBridge
 from .checkin import CheckIn
 from .help import HelpPanel
+from .live_session import LiveSession
 from .pages import Page, build_page, close_tree
 from .pause import Pause
 from .takehome import TakeHome
-from workshop.markdown import to_html
 
 
-
-
-class ParticipantApp(QuietRepr, VBox):
+class ParticipantApp(LiveSession, QuietRepr, VBox):
     """What a participant sees: a header with progress, one theme at a time, Back and Next.
 
     Every theme notebook is built into a page when the kernel starts (before anyone arrives);
     moving to another theme swaps the page shown, in the same kernel. A hidden
     :class:`BrowserBridge` keeps the participant's anonymous id and their own answers in their
-    browser, so a reload comes back to the same page with the same answers. Nothing is shared
-    and nothing is written to the server's disk.
+    browser, so a reload comes back to the same page with the same answers. Nothing is written
+    to the server's disk unless the join link names a group session and the participant chooses
+    to share an answer anonymously (see :class:`~widgets.live_session.LiveSession`).
     """
 
     page = traitlets.Int(0)
@@ -48,6 +48,8 @@ class ParticipantApp(QuietRepr, VBox):
         self._fingerprint = content.fingerprint()
         self._pages: list[Page] = []
         self._resumed = False
+        self._key_of: dict[int, str] = {}
+        self._init_live()
         self._bridge = BrowserBridge(namespace=namespace)
         self._title = HTML()
         self._title.add_class("hs-title")
@@ -67,13 +69,16 @@ class ParticipantApp(QuietRepr, VBox):
         self._next = Button(button_style="primary")
         self._next.add_class("hs-next")
         self._end = HTML()
+        self._follow_note = HTML()
         nav = HBox([self._back, self._next])
         nav.add_class("hs-nav")
         self._nav = nav
         self._return = Button(button_style="primary")
         self._return.add_class("hs-return")
         self._moment_page = self._build_moment_page()
-        super().__init__([self._bridge, header, self._help, self._notice, self._stage, self._end, nav], **kwargs)
+        super().__init__(
+            [self._bridge, header, self._help, self._notice, self._stage, self._end, self._follow_note, nav], **kwargs
+        )
         self.add_class("hs-app")
         self._set_texts()
         self._build_pages()
@@ -82,7 +87,7 @@ class ParticipantApp(QuietRepr, VBox):
         self._moment_button.on_click(self._on_moment_click)
         self._return.on_click(self._on_return_click)
         self.observe(self._on_moment, names="moment")
-        self._bridge.observe(self._on_bridge_identity, names=["participant_id", "restored"])
+        self._bridge.observe(self._resume_then_connect, names=["participant_id", "restored"])
         self.observe(self._on_page, names="page")
         errors.install(self.show_error)
         self._on_page()
@@ -108,8 +113,12 @@ class ParticipantApp(QuietRepr, VBox):
         for page in self._pages:
             page.close()
         self._pages = pages
+        self._key_of = {}
+        group = self._session is not None and self._session.kind == "group" and self._link is not None
         for page in self._pages:
-            for exercise in page.exercises.values():
+            for key, exercise in page.exercises.items():
+                self._key_of[id(exercise)] = key
+                exercise.share_available = group and exercise.shareable is not None
                 exercise.observe(self._on_answer, names=exercise.answer_names())
         exercises = list(self.exercises.values())
         checkins = [ex for ex in exercises if isinstance(ex, CheckIn)]
@@ -156,6 +165,8 @@ class ParticipantApp(QuietRepr, VBox):
         self.query = query_parameters(info.get("QUERY_STRING", os.environ.get("QUERY_STRING", "")))
         if content.fingerprint() != self._fingerprint:
             self.reload_content()
+        if self.query.get("s"):
+            self.join(self.query["s"])
 
     def reload_content(self) -> bool:
         """Read the theme notebooks and content files again and rebuild everything built from them.
@@ -212,7 +223,11 @@ class ParticipantApp(QuietRepr, VBox):
 
     def snapshot(self) -> dict[str, Any]:
         """The participant's place and own answers, as kept in their browser."""
-        return {"page": self.page, "answers": {key: ex.answer for key, ex in self.exercises.items()}}
+        return {
+            "page": self.page,
+            "consent": self.consent,
+            "answers": {key: ex.answer for key, ex in self.exercises.items()},
+        }
 
     def restore(self, data: Any) -> bool:
         """Apply a snapshot from the browser; invalid parts are dropped. True if anything applied."""
@@ -230,6 +245,8 @@ class ParticipantApp(QuietRepr, VBox):
         if isinstance(page, int) and not isinstance(page, bool) and 0 < page < len(self._pages):
             self.page = page
             applied = True
+        if data.get("consent") in ("share", "private", "seen"):
+            self.consent = data["consent"]
         return applied
 
     def show_error(self) -> None:
@@ -253,8 +270,15 @@ class ParticipantApp(QuietRepr, VBox):
         if self.restore(data):
             self._notice.value = f'<p class="hs-notice-info" role="status">{html.escape(t("resumed"))}</p>'
 
-    def _on_answer(self, _change: dict) -> None:
+    def _resume_then_connect(self, change: dict) -> None:
+        self._on_bridge_identity(change)
+        self._maybe_connect()
+
+    def _on_answer(self, change: dict) -> None:
         self._save()
+        key = self._key_of.get(id(change["owner"]))
+        if key is not None:
+            self._queue_shares([key])
 
     def _save(self) -> None:
         if self._resumed:  # never overwrite the browser's copy before it was read
@@ -267,16 +291,34 @@ class ParticipantApp(QuietRepr, VBox):
         self.moment = False
 
     def _on_moment(self, _change: dict) -> None:
-        if self.moment:
-            self._stage.children = [self._moment_page]
-            self._nav.layout.display = "none"
-            self._end.value = ""
-            self._moment_button.disabled = True
-            self._bridge.page = -1
+        self._render_stage()
+        self._bridge.page = -1 if self.moment else self.page
+
+    def _render_stage(self) -> None:
+        """Show the consent step, the grounding page or the current theme, and the matching chrome."""
+        if self._consent_view is not None:
+            shown, chrome = self._consent_view, False
+        elif self.moment:
+            shown, chrome = self._moment_page, False
         else:
-            self._nav.layout.display = None
-            self._moment_button.disabled = False
-            self._on_page({"name": "page"})
+            shown, chrome = self._pages[self.page].view, True
+        if self._stage.children != (shown,):
+            self._stage.children = [shown]
+        self._nav.layout.display = None if chrome else "none"
+        self._moment_button.disabled = self.moment
+        self._update_nav()
+
+    def _update_nav(self) -> None:
+        total = len(self._pages)
+        self._back.disabled = self.page == 0 or self.following
+        self._next.disabled = self.page == total - 1 or self.following
+        last = self.page == total - 1 and not self.moment and self._consent_view is None
+        self._end.value = f'<p class="hs-note">{html.escape(t("last_page"))}</p>' if last else ""
+        self._follow_note.value = (
+            f'<p class="hs-note hs-following" role="status">{html.escape(t("following_note"))}</p>'
+            if self.following and self._consent_view is None
+            else ""
+        )
 
     def _on_back_click(self, _button: Button) -> None:
         self.page -= 1
@@ -290,7 +332,9 @@ class ParticipantApp(QuietRepr, VBox):
         current = self._pages[self.page]
         total = len(self._pages)
         number = self.page + 1
-        self._stage.children = [current.view]
+        if change is not None:
+            self.moment = False
+        self._render_stage()
         percent = round(100 * number / total)
         label = t("progress_label", current=number, total=total, title=current.theme.title)
         self._progress.value = (
@@ -300,16 +344,11 @@ class ParticipantApp(QuietRepr, VBox):
             f'aria-valuenow="{number}" aria-label="{html.escape(label)}">'
             f'<div class="hs-progress-fill" style="width:{percent}%"></div></div>'
         )
-        self._back.disabled = self.page == 0
-        self._next.disabled = self.page == total - 1
-        self._end.value = (
-            f'<p class="hs-note">{html.escape(t("last_page"))}</p>' if self.page == total - 1 else ""
-        )
         if change is not None:
-            self._notice.value = ""
+            if not self._offline:
+                self._notice.value = ""
             self._bridge.page = self.page
             self._save()
-            self.moment = False
 
 
 class NotReady(QuietRepr, HTML):

@@ -31,6 +31,9 @@ def install(on_error: Callable[[], None]) -> bool:
 
     def showtraceback(exc_tuple=None, *args, **kwargs):
         etype, value, tb = exc_tuple if exc_tuple else sys.exc_info()
+        if etype is not None and issubclass(etype, KeyboardInterrupt):  # the server is stopping this kernel
+            log.info("a participant kernel was stopped")
+            return
         log.error("an error in a participant's page (hidden from them)", exc_info=(etype, value, tb))
         try:
             on_error()

@@ -1,6 +1,6 @@
 """``holding-space``: the facilitator's command line (``make workshop`` runs it).
 
-    holding-space workshop [--seats N] [--port P] [--bind ADDRESS]
+    holding-space workshop [--seats N] [--port P] [--console-port P] [--bind ADDRESS] [--keep-days D]
     holding-space check
 """
 
@@ -51,7 +51,8 @@ def _progress(ready: int, seats: int) -> None:
 
 
 def run_workshop(args: argparse.Namespace) -> int:
-    from .serving.server import ServerProcess, ServerSettings, port_is_free
+    from .serving.server import ServerProcess, ServerSettings, console_settings, port_is_free
+    from .store import Store
 
     problems = check_content()
     if problems:
@@ -59,44 +60,62 @@ def run_workshop(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
-    if not port_is_free(args.port):
-        print(f"Port {args.port} is in use (is a workshop already running?). "
-              f"Stop it, or choose another: make workshop PORT=8870", file=sys.stderr)
-        return 2
+    for port, what in ((args.port, "PORT"), (args.console_port, "CONSOLE_PORT")):
+        if not port_is_free(port):
+            print(f"Port {port} is in use (is a workshop already running?). "
+                  f"Stop it, or choose another: make workshop {what}={port + 10}", file=sys.stderr)
+            return 2
+
     def stop_on_signal(signum, _frame):  # `kill`, a closed terminal: end as cleanly as Ctrl-C
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop_on_signal)
     signal.signal(signal.SIGHUP, stop_on_signal)
     data = paths.data_dir(create=True)
-    settings = ServerSettings(port=args.port, bind=args.bind, pool_size=args.seats, public_host=args.host)
-    log_path = data / "logs" / f"participant-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    server = ServerProcess(settings, log_path)
-    print("Holding Space: starting the participant server…", flush=True)
-    server.start()
+    purged = Store().purge_older_than(args.keep_days)
+    if purged:
+        print(f"Deleted {purged} session(s) older than {args.keep_days} days.", flush=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    participant = ServerSettings(port=args.port, bind=args.bind, pool_size=args.seats, public_host=args.host)
+    console = console_settings(args.console_port, extra_env={"HOLDING_SPACE_JOIN_BASE": participant.join_url})
+    servers = [
+        ServerProcess(participant, data / "logs" / f"participant-{stamp}.log"),
+        ServerProcess(console, data / "logs" / f"console-{stamp}.log"),
+    ]
+    print("Holding Space: starting the participant server and the facilitator console…", flush=True)
+    for server in servers:
+        server.start()
     try:
-        server.wait_until_listening()
-        server.wait_until_warm(progress=_progress, timeout=60 + 20 * args.seats)
+        for server in servers:
+            server.wait_until_listening()
+        servers[0].wait_until_warm(progress=_progress, timeout=60 + 20 * args.seats)
         print()
-        print("Participants join here (scan the code, or type the address):")
-        print(qr_text(settings.join_url))
-        print(f"  {settings.join_url}")
+        print("Facilitator console (this computer only; open it in your browser):")
+        print(f"  {console.join_url}")
         print()
-        print(f"Server log: {log_path}")
-        print("Press Ctrl-C to end the workshop; every participant page closes and nothing is kept.")
-        while server.process is not None and server.process.poll() is None:
+        print("Participants join with the QR code the console shows for your session.")
+        print("Without a session they can still use the app on their own here:")
+        print(qr_text(participant.join_url))
+        print(f"  {participant.join_url}")
+        print()
+        print(f"Logs: {data / 'logs'}")
+        print("Press Ctrl-C to end the workshop; every page closes, and private answers are never kept.")
+        while all(s.process is not None and s.process.poll() is None for s in servers):
             time.sleep(0.5)
-        print("The participant server stopped unexpectedly. Its last lines:", file=sys.stderr)
-        print(server.tail(), file=sys.stderr)
+        print("A server stopped unexpectedly. Its last lines:", file=sys.stderr)
+        for server in servers:
+            if server.process is not None and server.process.poll() is not None:
+                print(server.tail(), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nEnding the workshop…", flush=True)
         return 0
     except (TimeoutError, RuntimeError) as error:
-        print(f"The participant server could not start: {error}", file=sys.stderr)
+        print(f"The workshop could not start: {error}", file=sys.stderr)
         return 1
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
         print("Stopped.", flush=True)
 
 
@@ -118,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     workshop.add_argument("--port", type=int, default=8866, help="participant server port (default 8866)")
     workshop.add_argument("--bind", default="0.0.0.0", help="address to listen on (default: every network)")
     workshop.add_argument("--host", default=None, help="address to print in the join link (default: this machine's)")
+    workshop.add_argument("--console-port", type=int, default=8867, help="facilitator console port, localhost only (default 8867)")
+    workshop.add_argument("--keep-days", type=float, default=7, help="delete sessions older than this at start-up (default 7)")
     workshop.set_defaults(run=run_workshop)
     check = commands.add_parser("check", help="check the content files and theme notebooks")
     check.set_defaults(run=run_check)

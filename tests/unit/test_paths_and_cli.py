@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from workshop import cli, paths
-from workshop.serving.server import ServerSettings, participant_command
+from workshop.serving.server import ServerSettings, voila_command
 
 
 def test_data_folder_lies_outside_the_served_notebooks():
@@ -45,7 +45,7 @@ def test_qr_code_is_drawn_for_the_join_url():
 def test_participant_server_command_hardens_voila():
     """Does the launcher start Voila with the hardening DESIGN.md asks for?"""
     settings = ServerSettings(port=9999, token="t0k")
-    argv = " ".join(participant_command(settings))
+    argv = " ".join(voila_command(settings))
     for flag in (
         "--Voila.token=t0k",
         "--VoilaConfiguration.template=holdingspace",
@@ -56,6 +56,7 @@ def test_participant_server_command_hardens_voila():
         "--VoilaConfiguration.preheat_kernel=True",
         "--MappingKernelManager.cull_idle_timeout=",
         f"--Voila.root_dir={paths.notebooks_dir()}",
+        "--VoilaExecutor.iopub_timeout=60",
     ):
         assert flag in argv, flag
     assert "file_allowlist" not in argv  # the default allowlist stays

@@ -68,6 +68,9 @@ class ServerSettings:
     content: Path = field(default_factory=paths.content_dir)
     data: Path = field(default_factory=paths.data_dir)
     cull_idle_seconds: int = 900
+    notebook: str = "app.ipynb"
+    preheat: bool = True
+    extra_env: dict = field(default_factory=dict)
 
     @property
     def host(self) -> str:
@@ -83,11 +86,34 @@ class ServerSettings:
         return f"{self.base_url}?token={self.token}"
 
 
-def participant_command(settings: ServerSettings) -> list[str]:
-    """The Voila command line for the participant server."""
+def console_settings(port: int, data: Path | None = None, **kwargs) -> ServerSettings:
+    """The facilitator console: localhost only, its own token, one kernel, no culling."""
+    return ServerSettings(
+        port=port,
+        bind="127.0.0.1",
+        pool_size=0,
+        notebook="facilitator.ipynb",
+        preheat=False,
+        cull_idle_seconds=0,
+        data=data or paths.data_dir(),
+        **kwargs,
+    )
+
+
+def voila_command(settings: ServerSettings) -> list[str]:
+    """The Voila command line for a server of the kit (participant app or console)."""
     texts = content.ui_text(settings.content)
     resources = {"hs_loading": texts["loading"], "hs_noscript": texts["noscript"]}
-    notebook = settings.notebooks / "app.ipynb"
+    notebook = settings.notebooks / settings.notebook
+    culling = (
+        [
+            f"--MappingKernelManager.cull_idle_timeout={settings.cull_idle_seconds}",
+            "--MappingKernelManager.cull_interval=60",
+            "--MappingKernelManager.cull_connected=False",
+        ]
+        if settings.cull_idle_seconds
+        else []
+    )
     return [
         sys.executable, "-m", "voila", str(notebook),
         "--no-browser",
@@ -103,12 +129,14 @@ def participant_command(settings: ServerSettings) -> list[str]:
         "--VoilaConfiguration.allow_theme_override=NO",
         "--VoilaConfiguration.show_tracebacks=False",
         "--VoilaConfiguration.strip_sources=True",
-        "--VoilaConfiguration.preheat_kernel=True",
+        f"--VoilaConfiguration.preheat_kernel={settings.preheat}",
         f"--VoilaConfiguration.default_pool_size={settings.pool_size}",
         f"--VoilaConfiguration.resources={json.dumps(resources)}",
-        f"--MappingKernelManager.cull_idle_timeout={settings.cull_idle_seconds}",
-        "--MappingKernelManager.cull_interval=60",
-        "--MappingKernelManager.cull_connected=False",
+        # nbclient waits only 4 s for a cell's output after it ran, then drops it: while a room's
+        # kernels warm up on two cores, the app's own display can take longer and the page would
+        # arrive without the app. Seen in the group-session browser test under load.
+        "--VoilaExecutor.iopub_timeout=60",
+        *culling,
     ]
 
 
@@ -120,6 +148,7 @@ def server_environment(settings: ServerSettings) -> dict[str, str]:
     env["HOLDING_SPACE_CONTENT"] = str(settings.content)
     env["HOLDING_SPACE_DATA"] = str(settings.data)
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(settings.extra_env)
     env.pop("PYTEST_CURRENT_TEST", None)
     env.pop("HOLDING_SPACE_STRICT", None)  # a served app shows the friendly notice, never raises
     return env
@@ -145,7 +174,7 @@ class ServerProcess:
     def start(self) -> "ServerProcess":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            participant_command(self.settings),
+            voila_command(self.settings),
             cwd=str(self.settings.notebooks),
             env=server_environment(self.settings),
             stdin=subprocess.DEVNULL,

@@ -1,0 +1,335 @@
+"""The facilitator console: run a session, move everyone, see anonymous group answers, export, purge."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import segno
+import traitlets
+from ipywidgets import HTML, BoundedIntText, Button, HBox, ToggleButton, ToggleButtons, VBox
+
+from workshop import aggregate, content, serverlog
+from workshop.markdown import to_html
+from workshop.paths import KIT_ROOT
+from workshop.store import Session, Store
+
+from ._text import t
+from .base import Exercise, QuietRepr
+from .charts import bar_chart
+from .pages import build_page
+from .takehome import Downloader
+
+POLL_SECONDS = 1.0
+
+
+def guide_dir() -> Path:
+    return Path(os.environ.get("HOLDING_SPACE_GUIDE", KIT_ROOT / "facilitator_guide"))
+
+
+def join_url(base: str, code: str) -> str:
+    """The participants' join address for a session: the server's address, token and code."""
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}s={code}"
+
+
+class FacilitatorConsole(QuietRepr, VBox):
+    """What the facilitator sees on their own laptop (and may project).
+
+    Start a group, couple or one-to-one session; show its join QR code; move every participant
+    to a theme or let them browse; see how many are here; for the current theme, see the
+    anonymous group answers as charts with a text summary, only once at least ``k`` people shared
+    (never in couple and one-to-one sessions); hide any shared text; read the theme's script from
+    ``facilitator_guide/``; export the shared answers to CSV and purge the session.
+    """
+
+    theme = traitlets.Unicode("")
+
+    def __init__(self, store: Store | None = None, join_base: str | None = None, **kwargs: Any) -> None:
+        self.store = store or Store()
+        self.join_base = join_base or os.environ.get("HOLDING_SPACE_JOIN_BASE", "http://127.0.0.1:8866/")
+        self._themes = content.load_themes()
+        self._pages = [build_page(theme, i) for i, theme in enumerate(self._themes)]
+        self.session: Session | None = None
+        self._signature: tuple | None = None
+        self._poll_task = None
+        self._confirming_purge = False
+
+        title = HTML(f'<h1 class="hs-console-title">{html.escape(t("console_title"))}</h1>')
+        self._status = HTML()
+        self._status.add_class("hs-notice")
+        # starting a session
+        self._kind = ToggleButtons(
+            options=[(t("kind_group"), "group"), (t("kind_couple"), "couple"), (t("kind_one"), "one")], value="group"
+        )
+        self._k = BoundedIntText(value=5, min=2, max=30, description=t("console_k"), style={"description_width": "initial"})
+        self._start = Button(description=t("console_start"), button_style="primary")
+        self._setup = VBox([HTML(f"<h2>{html.escape(t('console_new_session'))}</h2>"), self._kind, self._k, self._start])
+        # a running session
+        self._code = HTML()
+        self._qr = HTML()
+        self._present = HTML()
+        self._end = Button(description=t("console_end"))
+        self._running = VBox([self._code, self._qr, self._present, self._end])
+        self._running.add_class("hs-console-session")
+        # themes
+        self._theme_buttons = [Button(description=f"{th.number}. {th.title}", tooltip=th.title) for th in self._themes]
+        for button, theme in zip(self._theme_buttons, self._themes):
+            button.add_class("hs-theme-button")
+            button.on_click(lambda _b, key=theme.key: self.move_everyone(key))
+        self._follow = ToggleButton(value=True, description=t("console_follow_on"))
+        self._themes_box = VBox([HTML(f"<h2>{html.escape(t('console_themes'))}</h2>"), self._follow, *self._theme_buttons])
+        self._themes_box.add_class("hs-console-themes")
+        # answers, notes, data
+        self._answers = VBox()
+        self._answers.add_class("hs-console-answers")
+        self._notes = HTML()
+        self._notes.add_class("hs-console-notes")
+        self._export = Button(description=t("console_export"))
+        self._purge = Button(description=t("console_purge"), button_style="danger")
+        self._data_note = HTML()
+        self._downloader = Downloader()
+        data = VBox([HTML(f"<h2>{html.escape(t('console_data'))}</h2>"), HBox([self._export, self._purge]), self._data_note, self._downloader])
+        main = VBox([self._answers, self._notes])
+        main.add_class("hs-console-main")
+        side = VBox([self._setup, self._running, self._themes_box, data])
+        side.add_class("hs-console-side")
+        columns = HBox([side, main])
+        columns.add_class("hs-console-columns")
+        super().__init__([title, self._status, columns], **kwargs)
+        self.add_class("hs-app")
+        self.add_class("hs-console")
+
+        self._kind.observe(self._on_kind, names="value")
+        self._start.on_click(lambda _b: self.start_session(self._kind.value, self._k.value))
+        self._end.on_click(lambda _b: self.end_session())
+        self._follow.observe(self._on_follow, names="value")
+        self._export.on_click(lambda _b: self.export())
+        self._purge.on_click(lambda _b: self._on_purge_click())
+        self.observe(self._on_theme, names="theme")
+        self._attach(self.store.latest_session())
+
+    # ------------------------------------------------------------------ sessions
+    def start_session(self, kind: str = "group", k: int = 5) -> Session:
+        """Start a session; participants join by its QR code."""
+        session = self.store.create_session(kind=kind, k=k, theme=self._themes[0].key)
+        self._attach(session)
+        return session
+
+    def end_session(self) -> None:
+        """End the session: participants keep their own answers; nothing more is shared."""
+        if self.session is not None:
+            self.store.update_session(self.session.code, ended=True)
+            self._attach(None)
+            self._say(t("console_ended"))
+
+    def move_everyone(self, theme_key: str) -> None:
+        """Move every following participant to ``theme_key``."""
+        if self.session is not None:
+            self.session = self.store.update_session(self.session.code, theme=theme_key)
+        self.theme = theme_key
+
+    def _attach(self, session: Session | None) -> None:
+        self.session = session
+        self._confirming_purge = False
+        self._purge.description = t("console_purge")
+        running = session is not None
+        self._setup.layout.display = "none" if running else None
+        self._running.layout.display = None if running else "none"
+        for button in (self._export, self._purge):
+            button.disabled = not running
+        if running:
+            url = join_url(self.join_base, session.code)
+            qr = segno.make(url, error="m").svg_inline(scale=7, dark="#1f2d33", light="#ffffff")
+            self._code.value = (
+                f'<p class="hs-console-code">{html.escape(t("console_code"))} <strong>{html.escape(session.display_code)}</strong>'
+                f' · {html.escape(t("kind_" + session.kind))}'
+                + (f" · k = {session.k}" if session.kind == "group" else "")
+                + f'</p><p class="hs-console-url"><a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(url)}</a></p>'
+            )
+            self._qr.value = f'<div class="hs-qr" role="img" aria-label="{html.escape(t("console_qr_label"))}">{qr}</div>'
+            self._follow.value = session.follow
+            self.theme = session.theme or self._themes[0].key
+        self._signature = None
+        self.refresh()
+        self._ensure_polling()
+
+    # ------------------------------------------------------------------ live view
+    def _ensure_polling(self) -> None:
+        if self._poll_task is not None:
+            return
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            return
+        if loop.is_running():
+            self._poll_task = loop.create_task(self._poll_forever())
+
+    async def _poll_forever(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            try:
+                self.refresh()
+            except Exception:
+                serverlog.logger().exception("the console could not refresh")
+
+    def refresh(self, force: bool = False) -> None:
+        """Redraw presence and group answers if anything changed."""
+        if self.session is None:
+            self._present.value = ""
+            self._answers.children = [HTML(f'<p class="hs-hint">{html.escape(t("console_no_session"))}</p>')]
+            return
+        signature = (self.theme, *self.store.signature(self.session))
+        if signature == self._signature and not force:
+            return
+        self._signature = signature
+        present = signature[-1]
+        self._present.value = f'<p class="hs-console-present" role="status">{html.escape(t("console_present", n=present))}</p>'
+        self._draw_answers()
+
+    def _draw_answers(self) -> None:
+        session = self.session
+        page = next((p for p in self._pages if p.theme.key == self.theme), None)
+        heading = HTML(f"<h2>{html.escape(t('console_answers', title=page.theme.title if page else ''))}</h2>")
+        if page is None:
+            self._answers.children = [heading]
+            return
+        if not session.aggregates_allowed:
+            self._answers.children = [heading, HTML(f'<p class="hs-hint">{html.escape(t("console_no_aggregates"))}</p>')]
+            return
+        blocks: list = [heading]
+        shareable = [(key, ex) for key, ex in page.exercises.items() if ex.shareable]
+        if not shareable:
+            blocks.append(HTML(f'<p class="hs-hint">{html.escape(t("console_nothing_to_share"))}</p>'))
+        for key, exercise in shareable:
+            blocks.append(self._exercise_block(key, exercise))
+        self._answers.children = blocks
+
+    def _exercise_block(self, key: str, exercise: Exercise) -> VBox:
+        rows = self.store.shares(self.session, key)
+        gate = aggregate.gate(self.session, rows)
+        label = HTML(f'<h3>{html.escape(exercise.prompt if hasattr(exercise, "prompt") and exercise.prompt else type(exercise).__name__)}</h3>')
+        if not gate.open:
+            wait = HTML(
+                f'<p class="hs-waiting" role="status">{html.escape(t("console_waiting", n=gate.respondents, needed=gate.needed, k=gate.k))}</p>'
+            )
+            return VBox([label, wait])
+        parts: list = [label]
+        for picture in exercise.group_picture(rows):
+            if isinstance(picture, aggregate.Chart):
+                parts.append(HTML(bar_chart(picture)))
+            else:
+                parts.extend(self._text_rows(picture))
+        box = VBox(parts)
+        box.add_class("hs-console-exercise")
+        return box
+
+    def _text_rows(self, texts: aggregate.Texts) -> list:
+        rows: list = [HTML(f"<h4>{html.escape(texts.title)}</h4>")]
+        for share in texts.items:
+            if share.hidden:
+                text = HTML(f'<p class="hs-shared-text hs-hidden-text">{html.escape(t("console_hidden"))}</p>')
+                toggle = Button(description=t("console_show"))
+            else:
+                text = HTML(f'<p class="hs-shared-text">{html.escape(share.value)}</p>')
+                toggle = Button(description=t("console_hide"))
+            toggle.add_class("hs-hide-button")
+            toggle.on_click(lambda _b, sid=share.id, hidden=share.hidden: self.hide(sid, not hidden))
+            row = HBox([text, toggle])
+            row.add_class("hs-shared-row")
+            rows.append(row)
+        return rows
+
+    def hide(self, share_id: int, hidden: bool = True) -> None:
+        """Hide (or show again) one shared text."""
+        if self.session is not None:
+            self.store.hide(self.session, share_id, hidden)
+            self.refresh(force=True)
+
+    # ------------------------------------------------------------------ notes
+    def notes_html(self, theme_key: str) -> str:
+        path = guide_dir() / f"{theme_key}.md"
+        try:
+            return to_html(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            return f'<p class="hs-hint">{html.escape(t("console_no_notes", name=path.name))}</p>'
+
+    # ------------------------------------------------------------------ data
+    def export_csv(self) -> str:
+        """The session's shared answers as CSV (no pseudonyms): what the facilitator may keep."""
+        import pandas as pd  # only the console needs pandas
+
+        titles = {th.key: th.title for th in self._themes}
+        rows = [
+            {
+                "session": self.session.display_code,
+                "theme": titles.get(share.exercise.split("/")[0], share.exercise.split("/")[0]),
+                "exercise": share.exercise,
+                "field": share.field,
+                "value": share.value,
+                "hidden": share.hidden,
+            }
+            for share in self.store.shares(self.session)
+        ]
+        frame = pd.DataFrame(rows, columns=["session", "theme", "exercise", "field", "value", "hidden"])
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False)
+        return buffer.getvalue()
+
+    def export(self) -> None:
+        if self.session is None:
+            return
+        self._downloader.download(f"holding-space-{self.session.code}.csv", self.export_csv())
+        self._data_note.value = f'<p class="hs-hint" role="status">{html.escape(t("console_exported"))}</p>'
+
+    def _on_purge_click(self) -> None:
+        if self.session is None:
+            return
+        if not self._confirming_purge:
+            self._confirming_purge = True
+            self._purge.description = t("console_purge_confirm")
+            self._data_note.value = f'<p class="hs-notice-error" role="alert">{html.escape(t("console_purge_warning"))}</p>'
+            return
+        self.purge()
+
+    def purge(self) -> None:
+        """Delete the session and everything shared in it, for good."""
+        if self.session is not None:
+            self.store.purge(self.session)
+            self._attach(None)
+            self._data_note.value = f'<p class="hs-hint" role="status">{html.escape(t("console_purged"))}</p>'
+
+    # ------------------------------------------------------------------ handlers
+    def _on_kind(self, change: dict) -> None:
+        self._k.disabled = change["new"] != "group"
+
+    def _on_follow(self, change: dict) -> None:
+        self._follow.description = t("console_follow_on") if change["new"] else t("console_follow_off")
+        if self.session is not None and self.session.follow != change["new"]:
+            self.session = self.store.update_session(self.session.code, follow=change["new"])
+
+    def _on_theme(self, _change: Any = None) -> None:
+        for button, theme in zip(self._theme_buttons, self._themes):
+            button.button_style = "primary" if theme.key == self.theme else ""
+        self._notes.value = (
+            f'<h2>{html.escape(t("console_notes"))}</h2>' + self.notes_html(self.theme) if self.theme else ""
+        )
+        self.refresh(force=True)
+
+    def _say(self, text: str) -> None:
+        self._status.value = f'<p class="hs-notice-info" role="status">{html.escape(text)}</p>'
+
+    @classmethod
+    def start(cls) -> "FacilitatorConsole | HTML":
+        """The console for ``facilitator.ipynb``; a short notice if it cannot start."""
+        try:
+            return cls()
+        except Exception:
+            if os.environ.get("HOLDING_SPACE_STRICT"):
+                raise
+            serverlog.logger().exception("the facilitator console could not start")
+            return HTML(f'<p class="hs-notice-error" role="alert">{html.escape(t("console_broken"))}</p>')
