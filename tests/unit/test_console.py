@@ -1,0 +1,106 @@
+"""The facilitator console, without a browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from widgets.console import FacilitatorConsole, join_url
+from workshop import content
+from workshop.store import Store, pseudonym
+
+THEME1 = "01_the_pain_behind_the_request"
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> FacilitatorConsole:
+    return FacilitatorConsole(store=Store(f"sqlite:///{tmp_path / 'c.sqlite'}"), join_base="http://192.0.2.1:8866/?token=abc")
+
+
+def share(console: FacilitatorConsole, n: int, exercise: str, rows) -> None:
+    console.store.replace_shares(console.session, pseudonym(console.session.code, f"{n:032x}"), exercise, rows)
+
+
+def test_starting_a_session_shows_its_code_qr_and_join_address(console: FacilitatorConsole):
+    """Does a new session show its code, a QR code and a join address carrying token and code?"""
+    session = console.start_session("group", k=5)
+    assert session.display_code in console._code.value
+    assert "<svg" in console._qr.value
+    assert join_url(console.join_base, session.code) == f"http://192.0.2.1:8866/?token=abc&s={session.code}"
+    assert console._setup.layout.display == "none"
+
+
+def test_moving_everyone_updates_the_session_and_the_notes(console: FacilitatorConsole):
+    """Does choosing a theme store it for participants and show that theme's notes?"""
+    console.start_session()
+    console._theme_buttons[1].click()
+    assert console.store.session(console.session.code).theme == THEME1
+    assert console._theme_buttons[1].button_style == "primary"
+    assert "h2" in console._notes.value
+
+
+def test_answers_show_only_at_k(console: FacilitatorConsole):
+    """With k = 3, is there a waiting line at 2 answers and a chart with counts at 3?"""
+    console.start_session("group", k=3)
+    console.move_everyone(THEME1)
+    item = content.stirs_up()[0]
+    for n in range(2):
+        share(console, n, f"{THEME1}/0", [("item", item["id"])])
+    console.refresh()
+    text = str([c.value for c in console._answers.children[1].children])
+    assert "1 more needed" in text and "<svg" not in text
+    share(console, 2, f"{THEME1}/0", [("item", item["id"])])
+    console.refresh()
+    chart = console._answers.children[1].children[1].value
+    assert "<svg" in chart and f"{item['text']}: 3" in chart
+
+
+def test_couple_sessions_never_show_answers(console: FacilitatorConsole):
+    """In a couple session, does the console say answers are never shown, whatever was shared?"""
+    console.start_session("couple")
+    console.move_everyone(THEME1)
+    for n in range(6):
+        share(console, n, f"{THEME1}/0", [("item", content.stirs_up()[0]["id"])])
+    console.refresh(force=True)
+    text = str([c.value for c in console._answers.children if hasattr(c, "value")])
+    assert content.ui_text()["console_no_aggregates"][:40] in text and "<svg" not in text
+
+
+def test_shared_text_is_escaped_and_can_be_hidden(console: FacilitatorConsole):
+    """Is shared HTML shown as text, and does Hide take it off the screen?"""
+    console.start_session("group", k=2)
+    console.move_everyone("07_closing")
+    share(console, 0, "07_closing/1", [("text", "<script>alert(1)</script>")])
+    share(console, 1, "07_closing/1", [("text", "kind words")])
+    console.refresh()
+    rows = [c for c in console._answers.children[-1].children if "hs-shared-row" in c._dom_classes]
+    assert "&lt;script&gt;" in rows[0].children[0].value and "<script>" not in rows[0].children[0].value
+    rows[0].children[1].click()
+    rows = [c for c in console._answers.children[-1].children if "hs-shared-row" in c._dom_classes]
+    assert "script" not in rows[0].children[0].value
+
+
+def test_export_holds_shares_without_pseudonyms(console: FacilitatorConsole):
+    """Is the CSV the session's shared answers, with no pseudonym column?"""
+    console.start_session()
+    share(console, 0, f"{THEME1}/0", [("item", "being_left")])
+    csv = console.export_csv()
+    assert csv.splitlines()[0] == "session,theme,exercise,field,value,hidden"
+    assert "being_left" in csv and pseudonym(console.session.code, f"{0:032x}") not in csv
+
+
+def test_purge_needs_a_second_click_and_deletes(console: FacilitatorConsole):
+    """Does purge ask for confirmation, then delete the session for good?"""
+    session = console.start_session()
+    console._purge.click()
+    assert console.store.session(session.code) is not None
+    console._purge.click()
+    assert console.store.session(session.code) is None and console.session is None
+
+
+def test_the_console_picks_up_a_running_session_after_a_restart(console: FacilitatorConsole):
+    """If the console restarts mid-workshop, does it come back to the running session?"""
+    session = console.start_session()
+    again = FacilitatorConsole(store=console.store, join_base=console.join_base)
+    assert again.session.code == session.code

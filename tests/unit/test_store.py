@@ -1,0 +1,155 @@
+"""The store: sessions, presence, shares, many writers at once, purge that really deletes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from workshop import aggregate
+from workshop.store import CODE_ALPHABET, Store, normalise_code, pseudonym
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+
+
+def test_session_codes_are_short_readable_and_unique(store: Store):
+    """Are codes six unambiguous characters, shown as ABC-DEF, and found however they are typed?"""
+    codes = {store.create_session().code for _ in range(40)}
+    assert len(codes) == 40
+    for code in codes:
+        assert len(code) == 6 and set(code) <= set(CODE_ALPHABET)
+    session = store.create_session()
+    assert store.session(session.display_code.lower()) == session
+    assert normalise_code("O0I1-L2") is None and store.session("nope") is None
+
+
+@pytest.mark.parametrize("kind, k", [("party", 5), ("group", 1), ("group", 0), ("group", True), ("group", 500)])
+def test_bad_session_settings_are_refused(store: Store, kind, k):
+    """Is an unknown kind or an absurd minimum group size refused?"""
+    with pytest.raises(ValueError):
+        store.create_session(kind=kind, k=k)
+
+
+def test_the_sqlite_file_uses_wal(store: Store):
+    """Is the SQLite file in WAL mode with secure delete on?"""
+    with store.engine.connect() as db:
+        assert db.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert db.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+
+
+def test_a_returning_participant_is_counted_once(store: Store):
+    """Does a refresh (the same browser id) keep the present count the same?"""
+    session = store.create_session()
+    one, two = pseudonym(session.code, "a" * 32), pseudonym(session.code, "b" * 32)
+    for who in (one, one, two, one):
+        store.touch(session, who)
+    assert store.present(session) == 2
+
+
+def test_pseudonyms_do_not_link_sessions():
+    """Is the same browser a different pseudonym in another session?"""
+    assert pseudonym("AAAAAA", "a" * 32) != pseudonym("CCCCCC", "a" * 32)
+
+
+def test_replacing_shares_keeps_one_answer_per_participant(store: Store):
+    """Does a changed answer replace the old one, and an empty one unshare?"""
+    session = store.create_session()
+    who = pseudonym(session.code, "a" * 32)
+    store.replace_shares(session, who, "01/0", [("item", "x"), ("item", "y")])
+    before = store.signature(session)
+    store.replace_shares(session, who, "01/0", [("item", "z")])
+    assert [s.value for s in store.shares(session, "01/0")] == ["z"]
+    assert store.signature(session) != before
+    store.replace_shares(session, who, "01/0", [])
+    assert store.shares(session) == []
+
+
+def _writer(url: str, code: str, n: int, rounds: int) -> None:
+    store = Store(url)
+    session = store.session(code)
+    who = pseudonym(code, f"{n:032x}")
+    for r in range(rounds):
+        store.touch(session, who)
+        store.replace_shares(session, who, "01/0", [("item", f"v{r}"), ("item", "same")])
+        store.replace_shares(session, who, f"07/{r % 3}", [("text", f"writer {n} round {r}")])
+
+
+def test_thirty_writer_processes_lose_nothing(tmp_path: Path):
+    """With 30 participant processes writing at once, is every last answer there and no write lost to a lock?"""
+    url = f"sqlite:///{tmp_path / 'busy.sqlite'}"
+    store = Store(url)
+    session = store.create_session(k=5)
+    rounds = 10
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_writer, args=(url, session.code, n, rounds)) for n in range(30)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [w.exitcode for w in workers] == [0] * 30, "a writer failed (e.g. 'database is locked')"
+    rows = store.shares(session, "01/0")
+    assert aggregate.respondents(rows) == 30
+    assert sorted({r.value for r in rows}) == sorted({f"v{rounds - 1}", "same"})
+    texts = [s.value for s in store.shares(session) if s.field == "text"]
+    assert len(texts) == 30 * 3
+    assert store.present(session) == 30
+
+
+def test_purge_leaves_no_trace_in_the_file(tmp_path: Path):
+    """After purge, can no byte of the session's shared answers be found in the database files?"""
+    store = Store(f"sqlite:///{tmp_path / 'p.sqlite'}")
+    keep = store.create_session()
+    gone = store.create_session()
+    store.replace_shares(keep, "k" * 32, "07/0", [("text", "KEEP-THIS-ANSWER")])
+    for n in range(50):
+        store.replace_shares(gone, f"{n:032x}", "07/0", [("text", f"PURGE-ME-{n}-private words")])
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("p.sqlite*"))
+    assert b"PURGE-ME-7" in raw  # the check can see the text before the purge
+    store.purge(gone)
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("p.sqlite*"))
+    assert b"PURGE-ME" not in raw and gone.code.encode() not in raw
+    assert b"KEEP-THIS-ANSWER" in raw and store.session(gone.code) is None
+
+
+def test_old_sessions_are_purged_at_start_up(store: Store):
+    """Are sessions older than the retention period deleted, and newer ones kept?"""
+    old, new = store.create_session(), store.create_session()
+    with store.engine.begin() as db:
+        db.exec_driver_sql("UPDATE sessions SET created = ? WHERE code = ?", (time.time() - 10 * 86400, old.code))
+    assert store.purge_older_than(7) == 1
+    assert store.session(old.code) is None and store.session(new.code) is not None
+
+
+def test_the_store_never_holds_an_ip_or_a_name_column(store: Store):
+    """Do the tables hold no column for a name, an address or a private answer?"""
+    from workshop.store import metadata
+
+    columns = {c.name for table in metadata.tables.values() for c in table.columns}
+    assert not columns & {"name", "ip", "address", "email", "participant_id", "private"}
+
+
+def test_k_gate_and_couples(store: Store):
+    """Is a group picture closed below k, open at k, and never open in couple or one-to-one sessions?"""
+    group = store.create_session("group", k=5)
+    for n in range(4):
+        store.replace_shares(group, f"{n:032x}", "01/0", [("item", "x")])
+    gate = aggregate.gate(group, store.shares(group, "01/0"))
+    assert not gate.open and gate.needed == 1
+    store.replace_shares(group, f"{4:032x}", "01/0", [("item", "x")])
+    assert aggregate.gate(group, store.shares(group, "01/0")).open
+    for kind in ("couple", "one"):
+        session = store.create_session(kind, k=2)
+        for n in range(10):
+            store.replace_shares(session, f"{n:032x}", "01/0", [("item", "x")])
+        assert not aggregate.gate(session, store.shares(session, "01/0")).open
+
+
+def test_chart_summary_reads_the_counts():
+    """Does a chart's text alternative give every non-zero count, largest first?"""
+    chart = aggregate.Chart("Feelings", [("calm", 1), ("sad", 3), ("numb", 0)], respondents=4)
+    assert chart.summary() == "Feelings (4 people): sad: 3; calm: 1."
