@@ -300,7 +300,11 @@ class Store:
         return len(codes)
 
     def _compact(self) -> None:
+        """Overwrite what was deleted: SQLite checkpoints and vacuums (with secure_delete on);
+        PostgreSQL rewrites the tables (VACUUM FULL), so dead rows leave the data files."""
         if not self.is_sqlite:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
+                db.exec_driver_sql("VACUUM FULL shares, participants, sessions")
             return
         with self.engine.connect() as db:
             db.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

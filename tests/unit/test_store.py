@@ -12,8 +12,33 @@ from workshop import aggregate
 from workshop.store import CODE_ALPHABET, Store, normalise_code, pseudonym
 
 
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL (Unix socket only); a missing server fails with the one-line fix."""
+    from tests.postgres import TemporaryPostgres
+
+    try:
+        server = TemporaryPostgres()
+        url = server.start()
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
+    yield url
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path: Path) -> Store:
+    """The same store code on an SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    store = Store(request.getfixturevalue("postgres_url"))
+    with store.engine.begin() as db:  # a clean slate per test
+        db.exec_driver_sql("TRUNCATE shares, participants, sessions RESTART IDENTITY CASCADE")
+    return store
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def sqlite_store(tmp_path: Path) -> Store:
     return Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
 
 
@@ -35,9 +60,9 @@ def test_bad_session_settings_are_refused(store: Store, kind, k):
         store.create_session(kind=kind, k=k)
 
 
-def test_the_sqlite_file_uses_wal(store: Store):
+def test_the_sqlite_file_uses_wal(sqlite_store: Store):
     """Is the SQLite file in WAL mode with secure delete on?"""
-    with store.engine.connect() as db:
+    with sqlite_store.engine.connect() as db:
         assert db.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert db.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
 
@@ -119,8 +144,10 @@ def test_purge_leaves_no_trace_in_the_file(tmp_path: Path):
 def test_old_sessions_are_purged_at_start_up(store: Store):
     """Are sessions older than the retention period deleted, and newer ones kept?"""
     old, new = store.create_session(), store.create_session()
+    import sqlalchemy as sa
+
     with store.engine.begin() as db:
-        db.exec_driver_sql("UPDATE sessions SET created = ? WHERE code = ?", (time.time() - 10 * 86400, old.code))
+        db.execute(sa.text("UPDATE sessions SET created = :t WHERE code = :c"), {"t": time.time() - 10 * 86400, "c": old.code})
     assert store.purge_older_than(7) == 1
     assert store.session(old.code) is None and store.session(new.code) is not None
 
