@@ -7,7 +7,7 @@ SEATS  ?= 4
 PORT   ?= 8866
 CONSOLE_PORT ?= 8867
 
-.PHONY: workshop test lab check bench clean
+.PHONY: workshop test lab check bench guide clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Holding Space needs Python 3.11 or newer; found " + sys.version.split()[0])'
@@ -36,6 +36,10 @@ check: $(STAMP)
 ## make bench: time-to-interactive and memory of one participant (writes benchmarks/results/)
 bench: $(STAMP)
 	$(PY) benchmarks/single_participant.py
+
+## make guide: the whole facilitator guide as one printable page (build/facilitator_guide.html)
+guide: $(STAMP)
+	$(PY) -m workshop.guide build/facilitator_guide.html
 
 clean:
 	rm -rf $(VENV) build *.egg-info

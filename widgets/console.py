@@ -21,6 +21,7 @@ from workshop.store import Session, Store
 from ._text import t
 from .base import Exercise, QuietRepr
 from .charts import bar_chart
+from .live_session import running_loop
 from .pages import build_page
 from .takehome import Downloader
 
@@ -121,10 +122,12 @@ class FacilitatorConsole(QuietRepr, VBox):
         return session
 
     def end_session(self) -> None:
-        """End the session: participants keep their own answers; nothing more is shared."""
+        """End the session: participants keep their own answers; nothing more is shared.
+
+        The ended session stays here so its shared answers can still be exported and purged.
+        """
         if self.session is not None:
-            self.store.update_session(self.session.code, ended=True)
-            self._attach(None)
+            self._attach(self.store.update_session(self.session.code, ended=True))
             self._say(t("console_ended"))
 
     def move_everyone(self, theme_key: str) -> None:
@@ -137,12 +140,14 @@ class FacilitatorConsole(QuietRepr, VBox):
         self.session = session
         self._confirming_purge = False
         self._purge.description = t("console_purge")
-        running = session is not None
-        self._setup.layout.display = "none" if running else None
-        self._running.layout.display = None if running else "none"
+        live = session is not None and not session.ended
+        self._setup.layout.display = "none" if live else None
+        self._running.layout.display = None if session is not None else "none"
         for button in (self._export, self._purge):
-            button.disabled = not running
-        if running:
+            button.disabled = session is None
+        for button in (*self._theme_buttons, self._follow, self._end):
+            button.disabled = not live
+        if session is not None:
             url = join_url(self.join_base, session.code)
             qr = segno.make(url, error="m").svg_inline(scale=7, dark="#1f2d33", light="#ffffff")
             self._code.value = (
@@ -151,7 +156,11 @@ class FacilitatorConsole(QuietRepr, VBox):
                 + (f" · k = {session.k}" if session.kind == "group" else "")
                 + f'</p><p class="hs-console-url"><a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(url)}</a></p>'
             )
-            self._qr.value = f'<div class="hs-qr" role="img" aria-label="{html.escape(t("console_qr_label"))}">{qr}</div>'
+            self._qr.value = (
+                f'<div class="hs-qr" role="img" aria-label="{html.escape(t("console_qr_label"))}">{qr}</div>'
+                if live
+                else f'<p class="hs-hint">{html.escape(t("console_ended_note"))}</p>'
+            )
             self._follow.value = session.follow
             self.theme = session.theme or self._themes[0].key
         self._signature = None
@@ -160,13 +169,8 @@ class FacilitatorConsole(QuietRepr, VBox):
 
     # ------------------------------------------------------------------ live view
     def _ensure_polling(self) -> None:
-        if self._poll_task is not None:
-            return
-        try:
-            loop = asyncio.get_event_loop()
-        except RuntimeError:
-            return
-        if loop.is_running():
+        loop = running_loop()
+        if self._poll_task is None and loop is not None:
             self._poll_task = loop.create_task(self._poll_forever())
 
     async def _poll_forever(self) -> None:

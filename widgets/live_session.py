@@ -21,13 +21,16 @@ POLL_SECONDS = 0.5
 SHARE_DELAY = 0.6
 
 
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    """The kernel's event loop if it is running (it is inside Voila and JupyterLab)."""
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running this code, if any: the kernel's, inside Voila and JupyterLab.
+
+    ``get_running_loop`` rather than ``get_event_loop().is_running()``: the latter also answers
+    yes for a loop some other library left running in this thread, whose callbacks never come.
+    """
     try:
-        loop = asyncio.get_event_loop()
+        return asyncio.get_running_loop()
     except RuntimeError:
         return None
-    return loop if loop.is_running() else None
 
 
 class LiveSession(traitlets.HasTraits):
@@ -95,7 +98,7 @@ class LiveSession(traitlets.HasTraits):
             self._consent_view = self._build_consent(group)
             self._render_stage()
         self._queue_shares(list(self.exercises))
-        loop = _running_loop()
+        loop = running_loop()
         if loop is not None:
             self._poll_task = loop.create_task(self._poll_forever())
 
@@ -198,7 +201,7 @@ class LiveSession(traitlets.HasTraits):
         if self._link is None:
             return
         self._dirty.update(keys)
-        loop = _running_loop()
+        loop = running_loop()
         if loop is None:
             self._flush_shares()
         elif self._flush_handle is None:

@@ -18,7 +18,11 @@ from . import content, paths
 def check_content() -> list[str]:
     """Read every content file and theme notebook; return one message per problem."""
     problems = []
-    for loader in (content.feelings, content.intensity, content.ui_text):
+    loaders = (
+        content.ui_text, content.feelings, content.intensity, content.resources, content.stirs_up,
+        content.beliefs, content.reframes, content.scenarios, content.pauses, content.rituals, content.grounding,
+    )
+    for loader in loaders:
         try:
             loader()
         except content.ContentError as error:

@@ -167,10 +167,14 @@ class _Renderer:
         self.folder = folder.resolve()
         self.stems = {p.resolve(): p.stem for p in files}
         self.parser = _parser()
-        self.parser.add_render_rule("heading_open", self._heading_open)
-        self.parser.add_render_rule("link_open", self._link_open)
-        self.parser.add_render_rule("link_close", self._link_close)
-        self.parser.add_render_rule("image", self._image)
+        # markdown-it binds a rule to its renderer, so each rule is a plain function of it
+        for name, rule in (
+            ("heading_open", self._heading_open),
+            ("link_open", self._link_open),
+            ("link_close", self._link_close),
+            ("image", self._image),
+        ):
+            self.parser.add_render_rule(name, lambda renderer, *args, _rule=rule: _rule(renderer, *args))
 
     def render(self, path: Path) -> str:
         env = {"stem": path.stem, "source": path.resolve(), "seen": {}, "closers": []}
@@ -221,6 +225,9 @@ def render_html(folder: Path | None = None) -> str:
     for path in files:
         text = path.read_text(encoding="utf-8")
         title = _title(text, path.stem.replace("_", " "))
+        number = re.match(r"^(\d\d)_", path.stem)
+        if number:  # a theme script: "3. Space as care, not coldness", as the console numbers it
+            title = f"{int(number.group(1))}. {title}"
         contents.append(f'<li><a href="#{html.escape(path.stem)}">{html.escape(title)}</a></li>')
         sections.append(
             f'<section class="guide-file" id="{html.escape(path.stem)}">\n{renderer.render(path)}</section>'

@@ -105,3 +105,12 @@ def test_the_kernel_api_needs_the_token(server):
 def test_preheated_seats_were_ready_before_anyone_arrived(server):
     """Did the app's kernels build every page before any visit (the seats announced ready)?"""
     assert server.warm_seats >= server.settings.pool_size
+
+
+def test_the_log_keeps_no_client_address(server):
+    """After requests that Jupyter logs with the client's address, does the kit's log file hold none?"""
+    requests.get(server.settings.base_url + "?token=guess", timeout=30)
+    requests.get(server.settings.base_url + "voila/files/app.ipynb", timeout=30)
+    text = server.log_path.read_text(encoding="utf-8")
+    assert "(127.0.0.1)" not in text and "(::1)" not in text
+    assert "(address hidden)" in text  # the requests were logged, without the address

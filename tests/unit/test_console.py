@@ -104,3 +104,16 @@ def test_the_console_picks_up_a_running_session_after_a_restart(console: Facilit
     session = console.start_session()
     again = FacilitatorConsole(store=console.store, join_base=console.join_base)
     assert again.session.code == session.code
+
+
+def test_an_ended_session_can_still_be_exported_and_purged(console: FacilitatorConsole):
+    """After "End the session", can the facilitator still export and then purge it, and start a new one?"""
+    session = console.start_session()
+    share(console, 0, f"{THEME1}/0", [("item", "being_left")])
+    console._end.click()
+    assert console.store.session(session.code).ended
+    assert not console._export.disabled and "being_left" in console.export_csv()
+    assert console._setup.layout.display is None and console._theme_buttons[0].disabled
+    console._purge.click()
+    console._purge.click()
+    assert console.store.session(session.code) is None

@@ -35,6 +35,29 @@ def test_content_check_reports_a_broken_file(tmp_path: Path, monkeypatch):
     assert any("no theme notebooks" in p for p in problems)
 
 
+@pytest.mark.parametrize(
+    "name, text, expected",
+    [
+        ("resources.yaml", None, "not one of"),
+        ("scenarios.yaml", "kinds: {}\nscenarios: []\n", "kinds"),
+        ("pauses.yaml", "breathing: {}\n", "self-compassion"),
+        ("grounding.md", "", "empty"),
+    ],
+)
+def test_content_check_reads_every_content_file(tmp_path: Path, monkeypatch, name, text, expected):
+    """Does the start-up check catch a mistake in any content file, including the crisis resources?"""
+    import shutil
+
+    shutil.copytree(paths.CONTENT_DIR, tmp_path / "content")
+    target = tmp_path / "content" / name
+    if text is None:  # a country with no entry: Help now would show no services
+        text = target.read_text(encoding="utf-8").replace("country: GB", "country: NZ", 1)
+    target.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("HOLDING_SPACE_CONTENT", str(tmp_path / "content"))
+    problems = cli.check_content()
+    assert any(expected in p and name in p for p in problems), problems
+
+
 def test_qr_code_is_drawn_for_the_join_url():
     """Is a QR code drawn (block characters, several rows) for a join URL?"""
     text = cli.qr_text("http://192.0.2.1:8866/?token=abc")
@@ -72,3 +95,20 @@ def test_cli_refuses_zero_seats():
     """Does the command line refuse --seats 0 with a usage message?"""
     with pytest.raises(SystemExit):
         cli.main(["workshop", "--seats", "0"])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[Voila] WARNING | 403 GET /login?next=%2F (192.168.1.23) 1.20ms",
+        "[Voila] WARNING | 404 GET /x (::1) 0.5ms",
+        "[Voila] WARNING | 403 GET / (fe80::1c2b:3ff:fe4d:5e6f) 2ms",
+    ],
+)
+def test_client_addresses_are_removed_from_log_lines(line):
+    """Is a phone's or laptop's address taken out of a request log line?"""
+    from workshop.serving.server import redact
+
+    cleaned = redact(line)
+    assert "(address hidden)" in cleaned and "192.168" not in cleaned and "fe80" not in cleaned and "(::1)" not in cleaned
+    assert redact("the server stopped (exit code 1)") == "the server stopped (exit code 1)"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -25,6 +26,13 @@ from .. import content, paths
 from ..serverlog import WARM_MARKER
 
 JUPYTER_DIR = paths.SERVING_DIR / "jupyter"
+# Jupyter's request log puts the client's address in brackets: "403 GET /login (192.168.1.5) 1ms"
+_CLIENT_ADDRESS = re.compile(r"\((?:\d{1,3}\.){3}\d{1,3}\)|\((?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}\)")
+
+
+def redact(line: str) -> str:
+    """A log line without the address of the phone or laptop that made a request."""
+    return _CLIENT_ADDRESS.sub("(address hidden)", line)
 TEMPLATE = "holdingspace"
 
 
@@ -193,6 +201,7 @@ class ServerProcess:
         assert self.process is not None and self.process.stdout is not None
         with open(self.log_path, "a", encoding="utf-8") as log:
             for line in self.process.stdout:
+                line = redact(line)  # no participant's IP address is kept, not even in a log
                 log.write(line)
                 log.flush()
                 line = line.rstrip("\n")
