@@ -22,11 +22,18 @@ SHARE_DELAY = 0.6
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop running this code, if any: the kernel's, inside Voila and JupyterLab.
+    """The kernel's running event loop, inside Voila and JupyterLab; ``None`` anywhere else.
 
-    ``get_running_loop`` rather than ``get_event_loop().is_running()``: the latter also answers
-    yes for a loop some other library left running in this thread, whose callbacks never come.
+    Only a kernel counts: in a plain process another library's loop can look "running" in this
+    thread (Playwright's sync API does) while its callbacks never come, and a share scheduled
+    there would never be written.
     """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return None
+    if getattr(get_ipython(), "kernel", None) is None:
+        return None
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
