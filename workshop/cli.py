@@ -118,6 +118,10 @@ def run_workshop(args: argparse.Namespace) -> int:
         print(f"The workshop could not start: {error}", file=sys.stderr)
         return 1
     finally:
+        # a second Ctrl-C (or a second SIGTERM) must not cut the clean stop short and leave
+        # servers and kernels running behind
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
         for server in servers:
             server.stop()
         print("Stopped.", flush=True)

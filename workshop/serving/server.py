@@ -6,7 +6,6 @@ benchmarks, so all three meet the same server a facilitator starts.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -123,7 +122,7 @@ def voila_command(settings: ServerSettings) -> list[str]:
         else []
     )
     return [
-        sys.executable, "-m", "voila", str(notebook),
+        sys.executable, "-m", "workshop.serving.voila_app", str(notebook),
         "--no-browser",
         f"--port={settings.port}",
         "--Voila.port_retries=0",
@@ -139,7 +138,7 @@ def voila_command(settings: ServerSettings) -> list[str]:
         "--VoilaConfiguration.strip_sources=True",
         f"--VoilaConfiguration.preheat_kernel={settings.preheat}",
         f"--VoilaConfiguration.default_pool_size={settings.pool_size}",
-        f"--VoilaConfiguration.resources={json.dumps(resources)}",
+        *(f"--VoilaConfiguration.resources={key}={value}" for key, value in resources.items()),
         # nbclient waits only 4 s for a cell's output after it ran, then drops it: while a room's
         # kernels warm up on two cores, the app's own display can take longer and the page would
         # arrive without the app. Seen in the group-session browser test under load.
