@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workshop.serving.server import ServerProcess, ServerSettings, free_port
+from workshop.serving.server import ServerProcess, ServerSettings, free_port  # noqa: F401 (used by tests)
 
 KIT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [

@@ -80,7 +80,9 @@ def run_workshop(args: argparse.Namespace) -> int:
     if purged:
         print(f"Deleted {purged} session(s) older than {args.keep_days} days.", flush=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    participant = ServerSettings(port=args.port, bind=args.bind, pool_size=args.seats, public_host=args.host)
+    participant = ServerSettings(
+        port=args.port, bind=args.bind, pool_size=args.seats, public_host=args.host, max_participants=args.max_participants
+    )
     console = console_settings(args.console_port, extra_env={"HOLDING_SPACE_JOIN_BASE": participant.join_url})
     servers = [
         ServerProcess(participant, data / "logs" / f"participant-{stamp}.log"),
@@ -146,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     workshop.add_argument("--bind", default="0.0.0.0", help="address to listen on (default: every network)")
     workshop.add_argument("--host", default=None, help="address to print in the join link (default: this machine's)")
     workshop.add_argument("--console-port", type=int, default=8867, help="facilitator console port, localhost only (default 8867)")
+    workshop.add_argument("--max-participants", type=int, default=60, help="participants at once, at most (default 60)")
     workshop.add_argument("--keep-days", type=float, default=7, help="delete sessions older than this at start-up (default 7)")
     workshop.set_defaults(run=run_workshop)
     check = commands.add_parser("check", help="check the content files and theme notebooks")

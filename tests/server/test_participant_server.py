@@ -114,3 +114,19 @@ def test_the_log_keeps_no_client_address(server):
     text = server.log_path.read_text(encoding="utf-8")
     assert "(127.0.0.1)" not in text and "(::1)" not in text
     assert "(address hidden)" in text  # the requests were logged, without the address
+
+
+def test_past_the_cap_a_newcomer_gets_the_room_is_full_page(tmp_path_factory):
+    """With a cap of one participant, does a second visitor get a short "room is full" page (no kernel)?"""
+    from ..conftest import KIT, ServerProcess, ServerSettings, free_port
+
+    tmp = tmp_path_factory.mktemp("capped")
+    settings = ServerSettings(port=free_port(), pool_size=1, max_participants=1, notebooks=KIT / "notebooks", data=tmp)
+    with ServerProcess(settings, tmp / "capped.log").start() as capped:
+        capped.wait_until_listening()
+        capped.wait_until_warm()
+        first = requests.get(settings.join_url, timeout=60)
+        assert first.status_code == 200 and "hs-app" in first.text or "jupyter-config-data" in first.text
+        second = requests.get(settings.join_url, timeout=60)
+        assert second.status_code == 503
+        assert "The room is full" in second.text and "jupyter-config-data" not in second.text

@@ -25,14 +25,19 @@ h1 {{ font-size: 1.4rem; margin-top: 0; }}
 """
 
 
-def ask_facilitator_page() -> str:
-    """The friendly page, in the words of ``ui.yaml``."""
+def friendly_page(title_key: str = "no_token_title", body_key: str = "no_token_body") -> str:
+    """A short self-contained page in the words of ``ui.yaml`` (no script, nothing loaded)."""
     try:
         texts = content.ui_text()
-        title, body = texts["no_token_title"], texts["no_token_body"]
+        title, body = texts[title_key], texts[body_key]
     except (content.ContentError, KeyError):
         title, body = "Ask your facilitator for the link", ""
     return _PAGE.format(title=html.escape(title), body=html.escape(body))
+
+
+def ask_facilitator_page() -> str:
+    """The page for a visitor without the join link's token."""
+    return friendly_page("no_token_title", "no_token_body")
 
 
 class AskFacilitatorHandler(JupyterHandler):

@@ -75,6 +75,7 @@ class ServerSettings:
     content: Path = field(default_factory=paths.content_dir)
     data: Path = field(default_factory=paths.data_dir)
     cull_idle_seconds: int = 900
+    max_participants: int = 60
     notebook: str = "app.ipynb"
     preheat: bool = True
     extra_env: dict = field(default_factory=dict)
@@ -99,6 +100,7 @@ def console_settings(port: int, data: Path | None = None, **kwargs) -> ServerSet
         port=port,
         bind="127.0.0.1",
         pool_size=0,
+        max_participants=0,
         notebook="facilitator.ipynb",
         preheat=False,
         cull_idle_seconds=0,
@@ -143,6 +145,7 @@ def voila_command(settings: ServerSettings) -> list[str]:
         # kernels warm up on two cores, the app's own display can take longer and the page would
         # arrive without the app. Seen in the group-session browser test under load.
         "--VoilaExecutor.iopub_timeout=60",
+        f"--HoldingSpaceVoila.max_participants={settings.max_participants}",
         *culling,
     ]
 
