@@ -44,6 +44,7 @@ def start_server(
         notebooks=notebooks or KIT / "notebooks",
         content=content or KIT / "workshop" / "content",
         data=tmp / "data",
+        refill_delay=2,  # tests open many pages one after another from a small pool
     )
     server = ServerProcess(settings, tmp / "data" / "logs" / "participant.log").start()
     try:

@@ -46,7 +46,8 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
     def __init__(self, themes: list[content.Theme], namespace: str = "local", **kwargs: Any) -> None:
         self._themes = themes
         self._fingerprint = content.fingerprint()
-        self._pages: list[Page] = []
+        self._pages: list[Page | None] = []
+        self._pending: dict[str, dict] = {}  # saved answers for themes not built yet
         self._resumed = False
         self._key_of: dict[int, str] = {}
         self._init_live()
@@ -106,30 +107,54 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             return NotReady()
 
     def _build_pages(self) -> None:
-        self._install_pages([build_page(theme, i) for i, theme in enumerate(self._themes)])
+        """Build the first theme now; the others when first shown.
 
-    def _install_pages(self, pages: list[Page]) -> None:
-        """Show ``pages`` from now on; close the ones they replace and wire the new ones."""
+        Every widget a kernel holds is sent to the participant's browser when the page loads:
+        all eight themes at once came to 1,446 widget models and 1 MB of state per phone.
+        """
+        self._install_pages([None] * len(self._themes))
+        self._page(0)
+
+    def _install_pages(self, pages: list[Page | None]) -> None:
+        """Use ``pages`` from now on (``None`` for a theme not built yet); close the ones replaced."""
         for page in self._pages:
-            page.close()
-        self._pages = pages
+            if page is not None:
+                page.close()
+        self._pages = list(pages)
         self._key_of = {}
-        group = self._session is not None and self._session.kind == "group" and self._link is not None
         for page in self._pages:
-            for key, exercise in page.exercises.items():
-                self._key_of[id(exercise)] = key
-                exercise.share_available = group and exercise.shareable is not None
-                exercise.observe(self._on_answer, names=exercise.answer_names())
+            if page is not None:
+                self._wire(page)
+
+    def _page(self, index: int) -> Page:
+        """The built page for theme ``index``, building it on first use."""
+        page = self._pages[index]
+        if page is None:
+            page = build_page(self._themes[index], index)
+            self._pages[index] = page
+            self._wire(page)
+        return page
+
+    def _wire(self, page: Page) -> None:
+        group = self._session is not None and self._session.kind == "group" and self._link is not None
+        for key, exercise in page.exercises.items():
+            self._key_of[id(exercise)] = key
+            saved = self._pending.pop(key, None)
+            if saved is not None:
+                exercise.restore(saved)
+            exercise.share_available = group and exercise.shareable is not None
+            if saved is None and self.consent == "share" and exercise.shareable == "choices" and exercise.share_available:
+                exercise.share = True  # the consent step's answer, for a theme opened after it
+            exercise.observe(self._on_answer, names=exercise.answer_names())
         exercises = list(self.exercises.values())
         checkins = [ex for ex in exercises if isinstance(ex, CheckIn)]
         start = next((ex for ex in checkins if ex.moment == "check-in"), None)
         for ex in checkins:
             if ex.moment == "check-out":
                 ex.compare_with = start
-        for page in self._pages:
-            for widget in page.widgets:
-                if isinstance(widget, TakeHome):
-                    widget.collect = lambda: list(self.exercises.values())
+        for widget in page.widgets:
+            if isinstance(widget, TakeHome):
+                widget.collect = lambda: list(self.all_exercises().values())
 
     def _build_moment_page(self) -> VBox:
         """The grounding page behind "I need a moment" (``workshop/content/grounding.md``)."""
@@ -152,7 +177,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
 
     @traitlets.validate("page")
     def _valid_page(self, proposal: dict) -> int:
-        return max(0, min(proposal["value"], len(self._pages) - 1))
+        return max(0, min(proposal["value"], len(self._themes) - 1))
 
     # ------------------------------------------------------------------ the visit
     def bind_visit(self) -> None:
@@ -213,21 +238,23 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
     # ------------------------------------------------------------------ state
     @property
     def pages(self) -> list[Page]:
-        """The built pages, in theme order."""
-        return list(self._pages)
+        """Every page, in theme order (building the ones not built yet)."""
+        return [self._page(i) for i in range(len(self._themes))]
 
     @property
     def exercises(self) -> dict[str, Any]:
-        """Every exercise of every page, by key (``"00_welcome/0"``, …)."""
-        return {key: ex for page in self._pages for key, ex in page.exercises.items()}
+        """Every exercise of the pages built so far, by key (``"00_welcome/0"``, …)."""
+        return {key: ex for page in self._pages if page is not None for key, ex in page.exercises.items()}
+
+    def all_exercises(self) -> dict[str, Any]:
+        """Every exercise of every theme (for the take-home), building what is not built yet."""
+        return {key: ex for page in self.pages for key, ex in page.exercises.items()}
 
     def snapshot(self) -> dict[str, Any]:
         """The participant's place and own answers, as kept in their browser."""
-        return {
-            "page": self.page,
-            "consent": self.consent,
-            "answers": {key: ex.answer for key, ex in self.exercises.items()},
-        }
+        answers = dict(self._pending)  # saved answers of themes not opened in this kernel yet
+        answers.update({key: ex.answer for key, ex in self.exercises.items()})
+        return {"page": self.page, "consent": self.consent, "answers": answers}
 
     def restore(self, data: Any) -> bool:
         """Apply a snapshot from the browser; invalid parts are dropped. True if anything applied."""
@@ -237,12 +264,18 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
         answers = data.get("answers")
         if isinstance(answers, dict):
             exercises = self.exercises
-            for key, answer in answers.items():
-                if key in exercises and isinstance(answer, dict):
+            themes = {theme.key for theme in self._themes}
+            for key, answer in list(answers.items())[:500]:
+                if not isinstance(answer, dict) or not isinstance(key, str):
+                    continue
+                if key in exercises:
                     dropped = exercises[key].restore(answer)
                     applied = applied or len(dropped) < len(answer)
+                elif key.split("/")[0] in themes and len(key) <= 200:
+                    self._pending[key] = answer  # checked when its theme is built
+                    applied = True
         page = data.get("page")
-        if isinstance(page, int) and not isinstance(page, bool) and 0 < page < len(self._pages):
+        if isinstance(page, int) and not isinstance(page, bool) and 0 < page < len(self._themes):
             self.page = page
             applied = True
         if data.get("consent") in ("share", "private", "seen"):
@@ -301,7 +334,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
         elif self.moment:
             shown, chrome = self._moment_page, False
         else:
-            shown, chrome = self._pages[self.page].view, True
+            shown, chrome = self._page(self.page).view, True
         if self._stage.children != (shown,):
             self._stage.children = [shown]
         self._nav.layout.display = None if chrome else "none"
@@ -309,7 +342,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
         self._update_nav()
 
     def _update_nav(self) -> None:
-        total = len(self._pages)
+        total = len(self._themes)
         self._back.disabled = self.page == 0 or self.following
         self._next.disabled = self.page == total - 1 or self.following
         last = self.page == total - 1 and not self.moment and self._consent_view is None
@@ -329,8 +362,8 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
     def _on_page(self, change: dict | None = None) -> None:
         if not self._pages:
             return
-        current = self._pages[self.page]
-        total = len(self._pages)
+        current = self._page(self.page)
+        total = len(self._themes)
         number = self.page + 1
         if change is not None:
             self.moment = False

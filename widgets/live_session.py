@@ -178,7 +178,7 @@ class LiveSession(traitlets.HasTraits):
     def _apply_session(self, session) -> None:
         self.following = bool(session.follow)
         if session.follow and session.theme:
-            index = next((i for i, p in enumerate(self._pages) if p.theme.key == session.theme), None)
+            index = next((i for i, theme in enumerate(self._themes) if theme.key == session.theme), None)
             if index is not None and index != self.page:
                 self.page = index
 

@@ -61,6 +61,10 @@ def test_a_broken_edit_keeps_the_working_content_and_logs_why(page: Page, editab
     """If a content file is broken mid-workshop, does an arriving participant still get the app built
     before the edit (no traceback, no YAML), with the reason in the server log?"""
     server, _notebooks, content = editable
+    # the seat this participant will take must have warmed up before the file breaks (a seat that
+    # warms up after it rightly shows the "not quite ready" notice instead); one seat at start,
+    # and one more after each of the first test's two page loads
+    server.wait_until_warm(seats=3, timeout=90)
     original = (content / "feelings.yaml").read_text(encoding="utf-8")
     (content / "feelings.yaml").write_text("feelings: [unclosed\n", encoding="utf-8")
     try:

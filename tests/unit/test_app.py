@@ -31,7 +31,7 @@ def test_every_theme_notebook_becomes_a_page(app: ParticipantApp):
 def test_welcome_page_holds_a_checkin(app: ParticipantApp):
     """Does the welcome notebook's code cell put a CheckIn on the first page?"""
     assert any(isinstance(ex, CheckIn) for ex in app.pages[0].exercises.values())
-    assert "00_welcome/0" in app.exercises
+    assert "00_welcome/0" in app.exercises  # built before anyone arrives
 
 
 def test_next_and_back_move_between_pages_in_the_same_widgets(app: ParticipantApp):
@@ -189,7 +189,7 @@ def test_there_is_a_page_per_theme_of_the_source_text(app: ParticipantApp):
 
 def test_check_out_is_compared_with_the_check_in(app: ParticipantApp):
     """Does the app wire the closing check-out to the opening check-in?"""
-    checkins = [ex for ex in app.exercises.values() if isinstance(ex, CheckIn)]
+    checkins = [ex for ex in app.all_exercises().values() if isinstance(ex, CheckIn)]
     start = next(ex for ex in checkins if ex.moment == "check-in")
     end = next(ex for ex in checkins if ex.moment == "check-out")
     assert end.compare_with is start
@@ -202,7 +202,7 @@ def test_take_home_gathers_the_apps_exercises(app: ParticipantApp):
     from widgets import SpaceAgreement, TakeHome
 
     take_home = next(w for p in app.pages for w in p.widgets if isinstance(w, TakeHome))
-    agreement = next(ex for ex in app.exercises.values() if isinstance(ex, SpaceAgreement))
+    agreement = next(ex for ex in app.all_exercises().values() if isinstance(ex, SpaceAgreement))
     agreement.signal = "our word is pause"
     other = SpaceAgreement()
     other.signal = "a different app's agreement"
@@ -250,3 +250,30 @@ def test_a_broken_edit_keeps_the_content_already_built(tmp_path, monkeypatch):
     assert app.reload_content() is False
     assert app.pages == pages and pages[0].view.comm is not None
     assert app._stage.children == (pages[0].view,)
+
+
+def test_only_the_first_theme_is_built_before_anyone_arrives(app: ParticipantApp):
+    """Is only the welcome page built at start-up (fewer widgets to send), the next built on Next?"""
+    built = [p is not None for p in app._pages]
+    assert built[0] and not any(built[1:])
+    app._next.click()
+    assert app._pages[1] is not None and app._stage.children == (app._pages[1].view,)
+
+
+def test_saved_answers_of_unopened_themes_survive_a_reload():
+    """Are answers to themes this kernel has not built yet kept in the browser copy and applied when opened?"""
+    first = ParticipantApp.from_notebooks()
+    first._bridge.participant_id = "d" * 32
+    first.page = 4
+    line = next(ex for ex in first.exercises.values() if type(ex).__name__ == "ClosenessLine")
+    line.me = 3
+    first.page = 0
+    saved = first._bridge.snapshot
+    second = ParticipantApp.from_notebooks()
+    second._bridge.restored = saved
+    second._bridge.participant_id = "d" * 32
+    assert second._pages[4] is None  # not opened yet in this kernel
+    assert json.loads(second._bridge.snapshot or saved)["answers"]["04_emotional_differences/0"]["me"] == 3
+    second.page = 4
+    again = next(ex for ex in second.exercises.values() if type(ex).__name__ == "ClosenessLine")
+    assert again.me == 3

@@ -26,7 +26,7 @@ def arrive(store: Store, code: str, participant: str = "a" * 32, restored: str =
 
 
 def exercise(app: ParticipantApp, cls):
-    return next(ex for ex in app.exercises.values() if isinstance(ex, cls))
+    return next(ex for ex in app.all_exercises().values() if isinstance(ex, cls))
 
 
 def test_a_group_participant_is_asked_for_consent_and_counted(store: Store):
@@ -102,7 +102,7 @@ def test_couples_get_no_sharing_at_all(store: Store):
     session = store.create_session("couple")
     app = arrive(store, session.code)
     app.decide_consent("seen")
-    assert not any(ex.share_available for ex in app.exercises.values())
+    assert not any(ex.share_available for ex in app.all_exercises().values())
     exercise(app, CheckIn).share = True
     exercise(app, CheckIn).intensity = 3
     assert store.shares(session) == []
@@ -126,7 +126,7 @@ def test_an_ended_session_stops_sharing(store: Store):
     store.update_session(session.code, ended=True)
     app.poll_once()
     assert app.session is None and not app.following
-    assert not any(ex.share_available for ex in app.exercises.values())
+    assert not any(ex.share_available for ex in app.all_exercises().values())
     assert content.ui_text()["session_ended"][:30] in app._notice.value
 
 

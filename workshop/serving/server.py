@@ -76,6 +76,8 @@ class ServerSettings:
     data: Path = field(default_factory=paths.data_dir)
     cull_idle_seconds: int = 900
     max_participants: int = 60
+    #: seconds before a taken warm seat is replaced (late, so a room joining at once keeps the CPU)
+    refill_delay: float = 30
     notebook: str = "app.ipynb"
     preheat: bool = True
     extra_env: dict = field(default_factory=dict)
@@ -146,6 +148,9 @@ def voila_command(settings: ServerSettings) -> list[str]:
         # arrive without the app. Seen in the group-session browser test under load.
         "--VoilaExecutor.iopub_timeout=60",
         f"--HoldingSpaceVoila.max_participants={settings.max_participants}",
+        # refill the warm pool 30 s after a seat is taken, not 1 s: a room joining at once should
+        # not share two cores with a dozen kernels starting up
+        f"--VoilaKernelManager.fill_delay={settings.refill_delay}",
         *culling,
     ]
 
