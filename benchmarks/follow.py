@@ -21,8 +21,8 @@ import psutil
 from playwright.sync_api import sync_playwright
 
 KIT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(KIT / "tests"))
-from conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
+sys.path.insert(0, str(KIT / "benchmarks"))
+from common import CHROMIUM_ARGS, chromium_or_exit, percentile  # noqa: E402
 
 from workshop import content  # noqa: E402
 from workshop.serving.server import ServerProcess, ServerSettings, console_settings, free_port  # noqa: E402
@@ -37,11 +37,6 @@ WATCH = """(index) => {
 }"""
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def run(n: int, moves: int, chromium: str) -> dict:
@@ -116,10 +111,7 @@ def main() -> int:
     parser.add_argument("--moves", type=int, default=6)
     parser.add_argument("--out", type=Path, default=KIT / "benchmarks" / "results" / "follow.json")
     args = parser.parse_args()
-    chromium = find_chromium()
-    if chromium is None:
-        print("Chromium was not found: sudo apt-get install chromium", file=sys.stderr)
-        return 2
+    chromium = chromium_or_exit()
     runs = [run(n, args.moves, chromium) for n in args.n]
     result = {"when": time.strftime("%Y-%m-%d %H:%M"), "cpus": psutil.cpu_count(), "runs": runs}
     args.out.parent.mkdir(parents=True, exist_ok=True)

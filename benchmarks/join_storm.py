@@ -29,8 +29,8 @@ import psutil
 from playwright.async_api import async_playwright
 
 KIT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(KIT / "tests"))
-from conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
+sys.path.insert(0, str(KIT / "benchmarks"))
+from common import CHROMIUM_ARGS, chromium_or_exit, percentile  # noqa: E402
 
 from workshop.serving.server import ServerProcess, ServerSettings, free_port, server_environment  # noqa: E402
 
@@ -38,13 +38,6 @@ READY = ".hs-checkin .hs-chip"
 MIB = 2**20
 
 
-def percentile(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def summary(values: list[float]) -> dict:
@@ -197,10 +190,7 @@ def main() -> int:
     parser.add_argument("--no-plain", action="store_true", help="skip the plain Voila comparison")
     parser.add_argument("--out", type=Path, default=KIT / "benchmarks" / "results" / "join_storm.json")
     args = parser.parse_args()
-    chromium = find_chromium()
-    if chromium is None:
-        print("Chromium was not found: sudo apt-get install chromium", file=sys.stderr)
-        return 2
+    chromium = chromium_or_exit()
     runs = []
     for n in args.n:
         row = {"n": n, "kit": run_kit(chromium, n)}

@@ -23,8 +23,8 @@ import psutil
 from playwright.sync_api import sync_playwright
 
 KIT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(KIT / "tests"))
-from conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
+sys.path.insert(0, str(KIT / "benchmarks"))
+from common import CHROMIUM_ARGS, chromium_or_exit, percentile  # noqa: E402
 
 from workshop.serving.server import ServerProcess, ServerSettings, free_port  # noqa: E402
 
@@ -46,11 +46,6 @@ NEXT_AND_WAIT = """async () => {
 }"""
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def kernel_memory(server: ServerProcess, kernel_id: str) -> dict[str, float]:
@@ -75,10 +70,7 @@ def main() -> int:
     parser.add_argument("--clicks", type=int, default=20, help="Next/Back clicks to time (default 20)")
     parser.add_argument("--out", type=Path, default=KIT / "benchmarks" / "results" / "single_participant.json")
     args = parser.parse_args()
-    chromium = find_chromium()
-    if chromium is None:
-        print("Chromium was not found: sudo apt-get install chromium", file=sys.stderr)
-        return 2
+    chromium = chromium_or_exit()
 
     tmp = Path(tempfile.mkdtemp(prefix="hs-bench-"))
     settings = ServerSettings(port=free_port(), bind="127.0.0.1", pool_size=1, data=tmp / "data")

@@ -1,0 +1,59 @@
+"""Draw docs/performance.png from the JSON the benchmarks wrote (benchmarks/results/).
+
+    python benchmarks/plot.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+KIT = Path(__file__).resolve().parent.parent
+RESULTS = KIT / "benchmarks" / "results"
+
+
+def main() -> int:
+    storm = json.loads((RESULTS / "join_storm.json").read_text(encoding="utf-8"))
+    follow = json.loads((RESULTS / "follow.json").read_text(encoding="utf-8"))
+    runs = storm["runs"]
+    ns = [r["n"] for r in runs]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    kit = [r["kit"]["tti_s"]["p95"] or 0 for r in runs]
+    plain = [r.get("plain_voila", {}).get("tti_s", {}).get("p95") or 0 for r in runs]
+    width = 0.38
+    xs = range(len(ns))
+    left.bar([x - width / 2 for x in xs], kit, width, label="Holding Space (preheated, one kernel per person)", color="#2b6660")
+    left.bar([x + width / 2 for x in xs], plain, width, label="plain Voila, one notebook per page", color="#b5651d")
+    if storm.get("baseline_tti_s"):
+        left.axhline(1.5 * storm["baseline_tti_s"], color="#1f2d33", linestyle="--", linewidth=1, label="budget: 1.5 x one participant")
+    left.set_xticks(list(xs), [str(n) for n in ns])
+    left.set_xlabel("participants opening the link within 2 s")
+    left.set_ylabel("p95 time to interactive (s)")
+    left.set_title("Join storm")
+    left.legend(fontsize=8)
+    fn = [r["participants"] for r in follow["runs"]]
+    left_med = [r["all_switched_s"]["median"] or 0 for r in follow["runs"]]
+    left_max = [r["all_switched_s"]["max"] or 0 for r in follow["runs"]]
+    right.plot(fn, left_med, "o-", color="#2b6660", label="median of moves")
+    right.plot(fn, left_max, "s--", color="#b5651d", label="slowest move")
+    right.axhline(2.0, color="#1f2d33", linestyle=":", linewidth=1, label="budget: 2 s")
+    right.set_xlabel("participants following")
+    right.set_ylabel("click to every page switched (s)")
+    right.set_title("Facilitator moves everyone")
+    right.legend(fontsize=8)
+    fig.suptitle(f"2 cores, {storm['machine']['memory_gib']} GiB, {storm['when']}", fontsize=9)
+    fig.tight_layout()
+    out = KIT / "docs" / "performance.png"
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
