@@ -110,15 +110,17 @@ def test_passing_on_the_check_in(page: Page, participant_server):
 def test_phone_layout_has_no_sideways_scrolling(page: Page, participant_server):
     """At 375×667, does every page fit the width (no horizontal scrolling)?"""
     open_app(page, participant_server.settings.join_url)
-    for _ in range(len(content.load_themes())):
+    themes = content.load_themes()
+    for n in range(len(themes)):
+        expect(page.locator(f'[data-hs-page="{n}"]')).to_be_visible()
         overflow = page.evaluate(
             "() => { const s = document.getElementById('rendered_cells');"
             " return Math.max(document.documentElement.scrollWidth, s ? s.scrollWidth : 0) - window.innerWidth; }"
         )
-        assert overflow <= 0, f"{overflow}px of sideways scrolling"
-        if page.get_by_role("button", name="Next").is_enabled():
+        assert overflow <= 0, f"{themes[n].key}: {overflow}px of sideways scrolling"
+        if n < len(themes) - 1:
             page.get_by_role("button", name="Next").click()
-            page.wait_for_timeout(300)
+    expect(page.get_by_role("button", name="Next")).to_be_disabled()
 
 
 def test_without_the_link_a_visitor_sees_the_friendly_page(page: Page, participant_server):
