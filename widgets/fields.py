@@ -19,8 +19,10 @@ LONG = 2000
 
 
 def clean_text(value: str, limit: int, multiline: bool = False) -> str:
-    """Drop control characters (line breaks stay in multi-line text) and cut to ``limit``."""
+    """Drop control characters (line breaks stay in multi-line text) and unpaired UTF-16
+    surrogates (a browser can send one; no database can store it), and cut to ``limit``."""
     pattern = _CONTROL_BLOCK if multiline else _CONTROL_LINE
+    value = value.encode("utf-8", "ignore").decode("utf-8")
     return pattern.sub("", value.replace("\r\n", "\n"))[:limit]
 
 

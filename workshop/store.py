@@ -122,6 +122,11 @@ def pseudonym(session_code: str, participant_id: str) -> str:
     return hashlib.sha256(f"{session_code}:{participant_id}".encode()).hexdigest()[:32]
 
 
+def _storable(value: object) -> str:
+    """Text any database can hold: no unpaired surrogates, no NUL."""
+    return str(value).encode("utf-8", "ignore").decode("utf-8").replace("\x00", "")
+
+
 def default_url() -> str:
     """``HOLDING_SPACE_DB``, else a SQLite file in the data folder."""
     url = os.environ.get("HOLDING_SPACE_DB")
@@ -241,7 +246,7 @@ class Store:
     # ------------------------------------------------------------------ shares
     def replace_shares(self, session: Session, who: str, exercise: str, rows: Iterable[tuple[str, str]]) -> None:
         """Make ``rows`` this participant's whole shared answer to ``exercise`` (empty: unshare)."""
-        clean = [(str(f)[:60], str(v)[:MAX_VALUE]) for f, v in rows]
+        clean = [(_storable(f)[:60], _storable(v)[:MAX_VALUE]) for f, v in rows]
         with self.engine.begin() as db:
             db.execute(
                 shares.delete().where(
