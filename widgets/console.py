@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import io
 import os
@@ -26,6 +27,27 @@ from .pages import build_page
 from .takehome import Downloader
 
 POLL_SECONDS = 1.0
+
+
+def store_action(method):
+    """A console action that writes or reads the store: if the store fails (locked by another
+    writer, disk full), the facilitator reads a short message, the log has the detail, and the
+    console carries on; the action can simply be tried again."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        if self._trouble == "action":  # trying again: the old message goes
+            self._status.value = ""
+            self._trouble = ""
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            serverlog.logger().exception("a console action failed (%s)", method.__name__)
+            self._status.value = f'<p class="hs-notice-error" role="alert">{html.escape(t("console_store_trouble"))}</p>'
+            self._trouble = "action"
+            return None
+
+    return guarded
 
 
 def guide_dir() -> Path:
@@ -59,6 +81,7 @@ class FacilitatorConsole(QuietRepr, VBox):
         self._signature: tuple | None = None
         self._poll_task = None
         self._confirming_purge = False
+        self._trouble = ""  # "", "action" or "read": what the status line reports
 
         title = HTML(f'<h1 class="hs-console-title">{html.escape(t("console_title"))}</h1>')
         self._status = HTML()
@@ -115,12 +138,14 @@ class FacilitatorConsole(QuietRepr, VBox):
         self._attach(self.store.latest_session())
 
     # ------------------------------------------------------------------ sessions
+    @store_action
     def start_session(self, kind: str = "group", k: int = 5) -> Session:
         """Start a session; participants join by its QR code."""
         session = self.store.create_session(kind=kind, k=k, theme=self._themes[0].key)
         self._attach(session)
         return session
 
+    @store_action
     def end_session(self) -> None:
         """End the session: participants keep their own answers; nothing more is shared.
 
@@ -130,6 +155,7 @@ class FacilitatorConsole(QuietRepr, VBox):
             self._attach(self.store.update_session(self.session.code, ended=True))
             self._say(t("console_ended"))
 
+    @store_action
     def move_everyone(self, theme_key: str) -> None:
         """Move every following participant to ``theme_key``."""
         if self.session is not None:
@@ -176,10 +202,21 @@ class FacilitatorConsole(QuietRepr, VBox):
     async def _poll_forever(self) -> None:
         while True:
             await asyncio.sleep(POLL_SECONDS)
-            try:
-                self.refresh()
-            except Exception:
+            self.poll_once()
+
+    def poll_once(self) -> None:
+        """Refresh once; if the store cannot be read, say so once and keep trying."""
+        try:
+            self.refresh()
+        except Exception:
+            if self._trouble != "read":
                 serverlog.logger().exception("the console could not refresh")
+                self._status.value = f'<p class="hs-notice-error" role="status">{html.escape(t("console_read_trouble"))}</p>'
+                self._trouble = "read"
+            return
+        if self._trouble == "read":
+            self._status.value = ""
+            self._trouble = ""
 
     def refresh(self, force: bool = False) -> None:
         """Redraw presence and group answers if anything changed."""
@@ -248,6 +285,7 @@ class FacilitatorConsole(QuietRepr, VBox):
             rows.append(row)
         return rows
 
+    @store_action
     def hide(self, share_id: int, hidden: bool = True) -> None:
         """Hide (or show again) one shared text."""
         if self.session is not None:
@@ -284,6 +322,7 @@ class FacilitatorConsole(QuietRepr, VBox):
         frame.to_csv(buffer, index=False)
         return buffer.getvalue()
 
+    @store_action
     def export(self) -> None:
         if self.session is None:
             return
@@ -300,6 +339,7 @@ class FacilitatorConsole(QuietRepr, VBox):
             return
         self.purge()
 
+    @store_action
     def purge(self) -> None:
         """Delete the session and everything shared in it, for good."""
         if self.session is not None:
@@ -311,6 +351,7 @@ class FacilitatorConsole(QuietRepr, VBox):
     def _on_kind(self, change: dict) -> None:
         self._k.disabled = change["new"] != "group"
 
+    @store_action
     def _on_follow(self, change: dict) -> None:
         self._follow.description = t("console_follow_on") if change["new"] else t("console_follow_off")
         if self.session is not None and self.session.follow != change["new"]:

@@ -19,6 +19,9 @@ from ._text import t
 
 POLL_SECONDS = 0.5
 SHARE_DELAY = 0.6
+#: how long a participant's write waits for another writer (the kernel is frozen meanwhile); a
+#: share that fails is kept and tried again (see workshop.live.RETRY_FIRST)
+WRITE_WAIT_SECONDS = 2.0
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:
@@ -55,7 +58,10 @@ class LiveSession(traitlets.HasTraits):
         self._poll_task = None
         self._dirty: set[str] = set()
         self._flush_handle = None
+        #: a connection notice is showing (the app keeps it when the page changes)
         self._offline = False
+        #: "" (all well), "offline" (the session cannot be read) or "unshared" (shares wait to be written)
+        self._status = ""
         self._consent_view: VBox | None = None
         self.observe(self._on_following, names="following")
 
@@ -73,7 +79,7 @@ class LiveSession(traitlets.HasTraits):
             self._say("session_unknown")
             return False
         try:
-            store = store or Store()
+            store = store or Store(busy_seconds=WRITE_WAIT_SECONDS)
             session = store.session(code)
         except Exception:
             serverlog.logger().exception("the session store could not be reached")
@@ -96,7 +102,7 @@ class LiveSession(traitlets.HasTraits):
         try:
             self._link.heartbeat(force=True)
         except StoreError:
-            self._set_offline(True)
+            pass  # presence is tried again with the next poll
         group = self._session.kind == "group"
         for exercise in self.exercises.values():
             exercise.share_available = group and exercise.shareable is not None
@@ -163,15 +169,19 @@ class LiveSession(traitlets.HasTraits):
             return
         try:
             session = self._link.refresh()
-            self._link.heartbeat()
         except StoreError:
-            self._set_offline(True)
+            self._set_status("offline")
             return
-        self._set_offline(False)
+        if self._status == "offline":
+            self._set_status("")
         if session is None or session.ended:
             self._leave_session()
             return
         self._apply_session(session)
+        try:
+            self._link.heartbeat()
+        except StoreError:
+            pass  # a locked or full store: reading still works; shares below say what waits
         if self._dirty:
             self._flush_shares()
 
@@ -193,11 +203,25 @@ class LiveSession(traitlets.HasTraits):
         self._say("session_ended")
 
     def _set_offline(self, offline: bool) -> None:
-        if offline and not self._offline:
+        self._set_status("offline" if offline else "")
+
+    def _set_status(self, status: str) -> None:
+        """Say what changed, once: the group cannot be reached, a share waits, or all is well."""
+        if status == self._status:
+            return
+        previous, self._status = self._status, status
+        self._offline = bool(status)
+        if status == "offline":
             self._say("session_offline")
-        elif not offline and self._offline:
+        elif status == "unshared":
+            reason = self._link.last_error if self._link is not None else ""
+            serverlog.logger().warning("a share could not be written yet (%s); it is kept and tried again", reason)
+            self._say("share_retrying")
+        elif previous == "unshared":
+            serverlog.logger().info("the shares that waited were written")
+            self._say("share_sent")
+        else:
             self._notice.value = ""
-        self._offline = offline
 
     def _on_following(self, _change: dict) -> None:
         self._update_nav()
@@ -227,10 +251,12 @@ class LiveSession(traitlets.HasTraits):
             try:
                 self._link.share(key, exercise.shared_rows() if exercise is not None else [])
             except StoreError:
-                self._set_offline(True)
+                self._set_status("unshared")
                 return  # what is still dirty is retried by the next poll
             self._dirty.discard(key)
+        if self._status == "unshared":
+            self._set_status("")
 
     def _say(self, key: str) -> None:
-        kind = "hs-notice-error" if key in ("session_offline",) else "hs-notice-info"
+        kind = "hs-notice-error" if key in ("session_offline", "share_retrying") else "hs-notice-info"
         self._notice.value = f'<p class="{kind}" role="status">{html.escape(t(key))}</p>'

@@ -14,6 +14,10 @@ import sqlalchemy as sa
 from .store import Session, Store, StoreError, pseudonym
 
 HEARTBEAT_SECONDS = 15
+#: after a failed write (store locked by another writer, disk full), wait this long before the
+#: next try, doubling up to RETRY_MAX: a participant kernel is frozen while a write waits
+RETRY_FIRST = 1.0
+RETRY_MAX = 8.0
 
 
 class ParticipantLink:
@@ -25,6 +29,10 @@ class ParticipantLink:
         self.who = pseudonym(session.code, participant_id)
         self._written: dict[str, list[tuple[str, str]]] = {}
         self._last_touch = 0.0
+        self._retry_at = 0.0
+        self._retry_wait = 0.0
+        #: why the last write failed ("" once a write worked again), for the server log
+        self.last_error = ""
 
     def _guard(self, action, *args):
         try:
@@ -32,11 +40,27 @@ class ParticipantLink:
         except sa.exc.SQLAlchemyError as error:
             raise StoreError(str(error).splitlines()[0]) from error
 
+    def _write(self, action, *args):
+        """A write, backing off after a failure: until the next try is due, fail at once."""
+        now = time.monotonic()
+        if now < self._retry_at:
+            raise StoreError(f"trying again in {self._retry_at - now:.1f} s ({self.last_error})")
+        try:
+            result = self._guard(action, *args)
+        except StoreError as error:
+            self._retry_wait = min(RETRY_MAX, max(RETRY_FIRST, self._retry_wait * 2))
+            self._retry_at = time.monotonic() + self._retry_wait
+            self.last_error = str(error)
+            raise
+        self._retry_at = self._retry_wait = 0.0
+        self.last_error = ""
+        return result
+
     def heartbeat(self, force: bool = False) -> None:
         """Tell the console this participant is here (at most every 15 s unless forced)."""
         now = time.monotonic()
         if force or now - self._last_touch >= HEARTBEAT_SECONDS:
-            self._guard(self.store.touch, self.session, self.who)
+            self._write(self.store.touch, self.session, self.who)
             self._last_touch = now
 
     def refresh(self) -> Session | None:
@@ -51,6 +75,6 @@ class ParticipantLink:
         rows = list(rows)
         if self._written.get(exercise, []) == rows:
             return False
-        self._guard(self.store.replace_shares, self.session, self.who, exercise, rows)
+        self._write(self.store.replace_shares, self.session, self.who, exercise, rows)
         self._written[exercise] = rows
         return True

@@ -29,6 +29,7 @@ CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"  # no 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B
 CODE_LENGTH = 6
 PRESENT_SECONDS = 40
 MAX_VALUE = 2000
+BUSY_SECONDS = 15
 
 metadata = sa.MetaData()
 
@@ -135,28 +136,34 @@ def default_url() -> str:
     return f"sqlite:///{paths.data_dir(create=True) / 'holding-space.sqlite'}"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=15000")
-    cursor.execute("PRAGMA secure_delete=ON")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _sqlite_pragmas(busy_seconds: float):
+    def apply(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return apply
 
 
 class Store:
     """Sessions, presence and shared answers, in one database."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, busy_seconds: float = BUSY_SECONDS) -> None:
+        """``busy_seconds``: how long a write waits for another writer before it fails (SQLite).
+        A participant kernel waits less (see :mod:`widgets.live_session`): it is frozen while it
+        waits, and a failed share is kept and tried again."""
         self.url = url or default_url()
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             path = self.url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = sa.create_engine(self.url, connect_args={"timeout": 15}, poolclass=sa.pool.NullPool)
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.engine = sa.create_engine(self.url, connect_args={"timeout": busy_seconds}, poolclass=sa.pool.NullPool)
+            event.listen(self.engine, "connect", _sqlite_pragmas(busy_seconds))
         else:
             self.engine = sa.create_engine(self.url, pool_pre_ping=True)
         metadata.create_all(self.engine)
