@@ -17,7 +17,7 @@ from workshop.visit import query_parameters, wait_for_request
 from . import _text, errors
 from ._text import t
 from .base import QuietRepr
-from .bridge import BrowserBridge
+from .bridge import BrowserBridge, connection_texts
 from .checkin import CheckIn
 from .help import HelpPanel
 from .live_session import LiveSession
@@ -234,6 +234,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             (self._return, "moment_return"),
         ):
             button.description = button.tooltip = t(key)
+        self._bridge.texts = connection_texts()
 
     # ------------------------------------------------------------------ state
     @property

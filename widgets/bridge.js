@@ -36,6 +36,102 @@ function focusPage(page, tries) {
   }
 }
 
+// Said by the browser itself when its line to the kernel breaks: the kernel cannot say it then.
+const FALLBACK = {
+  connection_offline: "You are offline at the moment. Everything you have done is kept on this device. The page reconnects by itself when the network is back.",
+  connection_back: "You are connected again. You can carry on where you were.",
+  connection_lost: "This page lost its connection to the workshop. Your answers are kept on this device. Reload the page to carry on where you left off.",
+  connection_reload: "Reload the page",
+};
+function watchConnection(model) {
+  if (window.__hsWatching) return; // one watcher per page, however often the bridge is drawn
+  window.__hsWatching = true;
+  const text = (key) => (model.get("texts") || {})[key] || FALLBACK[key];
+  const manager = model.widget_manager;
+  const kernel = manager && manager.kernel;
+  let state = "ok";
+  let banner = null;
+  let hideTimer = null;
+  let checkTimer = null;
+
+  const show = (next) => {
+    if (state === "lost" || next === state) return; // only a reload mends a lost kernel
+    if (next === "back" && state === "ok") return;
+    state = next;
+    clearTimeout(hideTimer);
+    clearInterval(checkTimer);
+    if (!banner) {
+      banner = document.createElement("div");
+      banner.className = "hs-connection";
+      banner.style.cssText =
+        "position:fixed;top:0;left:0;right:0;z-index:10000;margin:0;padding:0.75rem 1rem;" +
+        "font:inherit;font-size:1rem;line-height:1.5;background:#fff4d6;color:#1f2d33;" +
+        "border-bottom:2px solid #8a5a00;box-shadow:0 2px 6px rgba(0,0,0,0.15)";
+      document.body.appendChild(banner);
+    }
+    banner.replaceChildren();
+    banner.dataset.state = next;
+    banner.setAttribute("role", next === "back" ? "status" : "alert");
+    const p = document.createElement("p");
+    p.style.margin = "0";
+    p.textContent = text("connection_" + (next === "offline" ? "offline" : next));
+    banner.appendChild(p);
+    banner.hidden = false;
+    if (next === "lost") {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "hs-reload";
+      button.textContent = text("connection_reload");
+      button.style.cssText =
+        "margin-top:0.5rem;min-height:44px;padding:0.5rem 1rem;font:inherit;font-weight:600;" +
+        "background:#1f5f6b;color:#fff;border:0;border-radius:8px;cursor:pointer";
+      button.addEventListener("click", () => window.location.reload());
+      banner.appendChild(button);
+      button.focus();
+    } else if (next === "back") {
+      hideTimer = setTimeout(() => {
+        banner.hidden = true;
+        state = "ok";
+      }, 6000);
+    } else if (next === "offline" && kernel) {
+      checkTimer = setInterval(check, 4000);
+    }
+  };
+
+  // While the line is down and the network is up, ask the server whether this page's kernel
+  // still exists: after a server restart it does not, and only a reload helps.
+  const check = async () => {
+    if (!navigator.onLine || kernel.connectionStatus === "connected") return;
+    let response;
+    try {
+      const url = new URL("api/kernels/" + encodeURIComponent(kernel.id), kernel.serverSettings.baseUrl);
+      const token = new URLSearchParams(window.location.search).get("token");
+      if (token) url.searchParams.set("token", token);
+      response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+    } catch (e) {
+      return; // still no way through
+    }
+    if (response.status === 404 || response.status === 403) show("lost");
+    else if (response.ok) kernel.reconnect().catch(() => {});
+  };
+
+  if (kernel) {
+    kernel.statusChanged.connect((_k, status) => {
+      if (status === "restarting" || status === "autorestarting" || status === "dead") show("lost");
+    });
+    kernel.connectionStatusChanged.connect((_k, status) => {
+      if (status === "connected") show(navigator.onLine ? "back" : "offline");
+      else if (status === "disconnected") show(navigator.onLine ? "lost" : "offline");
+      else show("offline");
+    });
+  }
+  window.addEventListener("offline", () => show("offline"));
+  window.addEventListener("online", () => {
+    if (!kernel || kernel.connectionStatus === "connected") show("back");
+    else kernel.reconnect().catch(() => {}); // now, not at the end of a long back-off
+  });
+}
+
 function render({ model, el }) {
   el.classList.add("hs-bridge");
   const store = storage();
@@ -77,6 +173,7 @@ function render({ model, el }) {
     write();
   });
   model.on("change:page", () => focusPage(model.get("page"), 20));
+  watchConnection(model);
 }
 
 export default { render };

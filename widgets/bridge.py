@@ -9,6 +9,23 @@ import anywidget
 import traitlets
 
 MAX_SNAPSHOT = 256 * 1024
+#: the words the browser shows by itself when its line to the kernel breaks (from ui.yaml)
+CONNECTION_TEXTS = ("connection_offline", "connection_back", "connection_lost", "connection_reload")
+
+
+def connection_texts() -> dict[str, str]:
+    """Those words; one missing from an edited ui.yaml falls back to the browser's English."""
+    from workshop.content import ContentError
+
+    from ._text import t
+
+    texts = {}
+    for key in CONNECTION_TEXTS:
+        try:
+            texts[key] = t(key)
+        except ContentError:
+            continue
+    return texts
 
 
 class BrowserBridge(anywidget.AnyWidget):
@@ -17,7 +34,12 @@ class BrowserBridge(anywidget.AnyWidget):
     It shows nothing. On load it sends the kernel the id (32 random hex digits made in the
     browser) and the answers saved there by an earlier page load, so a refresh or a dropped
     connection resumes the same participant. The kernel sends back a snapshot after every
-    change. Nothing here reaches the server's disk. Values the browser sends are checked: an id
+    change. Nothing here reaches the server's disk.
+
+    It also watches the page's connection to its kernel and says plainly, in ``texts``, when the
+    network is gone (the page reconnects by itself) or the kernel is lost (killed, or the server
+    restarted: only a reload helps, and the reload resumes from localStorage); the kernel cannot
+    say so itself then. Values the browser sends are checked: an id
     of the wrong shape becomes ``""`` and an oversized snapshot is ignored.
     """
 
@@ -28,6 +50,11 @@ class BrowserBridge(anywidget.AnyWidget):
     restored = traitlets.Unicode("").tag(sync=True)
     snapshot = traitlets.Unicode("").tag(sync=True)
     page = traitlets.Int(0).tag(sync=True)
+    texts = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("texts", connection_texts())
+        super().__init__(**kwargs)
 
     @traitlets.validate("participant_id")
     def _valid_participant_id(self, proposal: dict) -> str:
