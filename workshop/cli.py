@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import signal
 import sys
 import time
@@ -45,6 +47,35 @@ def qr_text(url: str) -> str:
     return out.getvalue()
 
 
+#: a restart within this many hours keeps the join link and the participants' saved answers
+SAME_WORKSHOP_HOURS = 12
+
+
+def workshop_identity(data: Path, hours: float = SAME_WORKSHOP_HOURS) -> dict[str, str]:
+    """The participant server's token and workshop id, kept in the data folder for ``hours``.
+
+    A restart (a crash, a closed terminal, ``make workshop`` again) within a workshop day keeps
+    the join link working, and keeps each phone's own answers: the browser forgets answers saved
+    under another workshop id. The next day's workshop gets a new link and a clean slate.
+    """
+    from .serving.server import ServerSettings
+
+    path = data / "workshop.json"
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        if time.time() - path.stat().st_mtime < hours * 3600 and {"token", "workshop_id"} <= set(kept):
+            return {"token": str(kept["token"]), "workshop_id": str(kept["workshop_id"])}
+    except (OSError, ValueError, TypeError):
+        pass
+    fresh = ServerSettings(port=0)
+    identity = {"token": fresh.token, "workshop_id": fresh.workshop_id}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the token opens the server
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(identity, out)
+    return identity
+
+
 def _progress(ready: int, seats: int) -> None:
     bar = "#" * ready + "." * (seats - ready)
     end = "\n" if ready >= seats else ""
@@ -81,7 +112,8 @@ def run_workshop(args: argparse.Namespace) -> int:
         print(f"Deleted {purged} session(s) older than {args.keep_days} days.", flush=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     participant = ServerSettings(
-        port=args.port, bind=args.bind, pool_size=args.seats, public_host=args.host, max_participants=args.max_participants
+        port=args.port, bind=args.bind, pool_size=args.seats, public_host=args.host, max_participants=args.max_participants,
+        **workshop_identity(data),
     )
     console = console_settings(args.console_port, extra_env={"HOLDING_SPACE_JOIN_BASE": participant.join_url})
     servers = [

@@ -296,3 +296,21 @@ def test_a_really_full_disk_keeps_the_share_until_space_is_freed(tiny_disk: Path
     assert "1" in values(store, session)
     app.poll_once()
     assert not any(text(key)[:40] in shown(app._notice) for key in ("share_retrying", "session_offline"))
+
+
+# ---------------------------------------------------------------------- the launcher restarted
+def test_a_restart_the_same_day_keeps_the_join_link_and_the_phones_answers(tmp_path: Path):
+    """Does ``make workshop`` run again within the day keep the token (the QR code still works) and the workshop id
+    (phones keep their saved answers), kept readable only by the facilitator; and does the next day start fresh?"""
+    from workshop import cli
+
+    first = cli.workshop_identity(tmp_path)
+    assert cli.workshop_identity(tmp_path) == first
+    path = tmp_path / "workshop.json"
+    assert path.stat().st_mode & 0o077 == 0
+    old = time.time() - (cli.SAME_WORKSHOP_HOURS + 1) * 3600
+    os.utime(path, (old, old))
+    later = cli.workshop_identity(tmp_path)
+    assert later["token"] != first["token"] and later["workshop_id"] != first["workshop_id"]
+    path.write_text("not json", encoding="utf-8")
+    assert cli.workshop_identity(tmp_path)["token"]
