@@ -11,6 +11,7 @@ from ipywidgets import HTML, Box, Button, Layout, SelectionSlider
 from workshop import content
 
 from ._text import t
+from .a11y import SliderNames
 from .base import TakeHomeSection
 from .fields import SHORT, TextBox, label
 from .reflect import _Prompted
@@ -135,6 +136,7 @@ class SpaceAgreement(_Prompted):
         body = [
             self._boxes["signal"],
             self._length,
+            SliderNames(layout=Layout(display="none")),  # names the slider's handle for screen readers
             self._length_note,
             self._boxes["check_in"],
             self._boxes["come_back"],
