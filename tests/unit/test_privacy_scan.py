@@ -159,3 +159,14 @@ def test_a_whole_session_leaves_no_private_answer_name_or_address_and_purge_leav
     assert code.encode() not in raw and session.display_code.encode() not in raw
     assert b"SHAREDTAKEAWAY" not in raw and b"PRIVATE" not in raw
     assert Store().session(code) is None
+
+
+def test_a_logged_request_keeps_neither_its_address_nor_its_query():
+    """Does a refused request's log line lose the visitor's address and the link's query (session
+    code, anything else in the link), keeping the method, path and status?"""
+    from workshop.serving.server import redact
+
+    line = f"[Voila] WARNING | 403 GET /voila/files/app.ipynb?s=ABCDEF&name={NAME.replace(' ', '+')} ({IP}) 0.7ms"
+    cleaned = redact(line)
+    assert cleaned == "[Voila] WARNING | 403 GET /voila/files/app.ipynb?(query hidden) (address hidden) 0.7ms"
+    assert redact("Voilà is running at: http://127.0.0.1:8866/?token=...") == "Voilà is running at: http://127.0.0.1:8866/?token=..."

@@ -29,9 +29,14 @@ JUPYTER_DIR = paths.SERVING_DIR / "jupyter"
 _CLIENT_ADDRESS = re.compile(r"\((?:\d{1,3}\.){3}\d{1,3}\)|\((?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}\)")
 
 
+# A refused request is logged with its query string, which can carry a session code or anything
+# else put in a link: "403 GET /voila/files/x?s=ABCDEF&name=… (…)"
+_REQUEST_QUERY = re.compile(r"\b(\d{3} (?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) [^\s?]*)\?\S*")
+
+
 def redact(line: str) -> str:
-    """A log line without the address of the phone or laptop that made a request."""
-    return _CLIENT_ADDRESS.sub("(address hidden)", line)
+    """A log line without the address of the phone or laptop that made a request, or its query."""
+    return _REQUEST_QUERY.sub(r"\1?(query hidden)", _CLIENT_ADDRESS.sub("(address hidden)", line))
 TEMPLATE = "holdingspace"
 
 
