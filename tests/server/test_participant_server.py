@@ -130,3 +130,32 @@ def test_past_the_cap_a_newcomer_gets_the_room_is_full_page(tmp_path_factory):
         second = requests.get(settings.join_url, timeout=60)
         assert second.status_code == 503
         assert "The room is full" in second.text and "jupyter-config-data" not in second.text
+
+
+@pytest.mark.parametrize("path", ["voila/static/voila.js", "voila/templates/holdingspace/static/index.css"])
+def test_static_files_are_compressed_once_and_served_whole(server, path: str):
+    """Is a static file gzipped, the same bytes every time after the first, and does it unpack to the file?"""
+    import gzip
+
+    url = server.settings.base_url + path
+    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=30)
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers and len(plain.content) > 1000
+    bodies = []
+    for _ in range(3):
+        response = requests.get(url, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=30)
+        body = response.raw.read(decode_content=False)
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(body) == plain.content
+        bodies.append((body, response.headers.get("Content-Length")))
+    assert bodies[1] == bodies[2]  # served from memory: identical bytes, with their length
+    assert bodies[1][1] == str(len(bodies[1][0]))
+    assert len(bodies[1][0]) < len(plain.content) / 2
+    again = requests.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": plain.headers["Etag"]}, timeout=30)
+    assert again.status_code == 304 and not again.content
+
+
+def test_the_page_itself_is_compressed_fresh_each_time(server):
+    """Is the page (different for every visitor) still compressed, and never served from the static memory?"""
+    first = requests.get(server.settings.join_url, headers={"Accept-Encoding": "gzip"}, timeout=60)
+    assert first.headers.get("Content-Encoding") == "gzip" and "Etag" not in first.headers
+    assert "jupyter-config-data" in first.text
