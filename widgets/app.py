@@ -20,10 +20,13 @@ from .base import QuietRepr
 from .bridge import BrowserBridge, connection_texts
 from .checkin import CheckIn
 from .help import HelpPanel
-from .live_session import LiveSession
+from .live_session import LiveSession, running_loop
 from .pages import Page, build_page, close_tree
 from .pause import Pause
 from .takehome import TakeHome
+
+#: how long after a theme shows the next one is built, out of sight (seconds)
+PREBUILD_SECONDS = 3.0
 
 
 class ParticipantApp(LiveSession, QuietRepr, VBox):
@@ -77,6 +80,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
         self._return = Button(button_style="primary")
         self._return.add_class("hs-return")
         self._moment_page = self._build_moment_page()
+        self._prebuild_handle = None
         super().__init__(
             [self._bridge, header, self._help, self._notice, self._stage, self._end, self._follow_note, nav], **kwargs
         )
@@ -135,6 +139,28 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             self._wire(page)
         return page
 
+    def _prebuild_soon(self, index: int) -> None:
+        """Build theme ``index`` a few seconds from now, while the participant reads this one.
+
+        Moving on (alone, or the whole room when the facilitator moves everyone) then only swaps
+        what is shown; building a theme's widgets was most of a move's work in the kernel. Only
+        after a visit: a preheated kernel waiting for someone keeps just the first theme.
+        """
+        loop = running_loop()
+        if loop is None or not 0 <= index < len(self._themes) or self._pages[index] is not None:
+            return
+        if self._prebuild_handle is not None:
+            self._prebuild_handle.cancel()
+        self._prebuild_handle = loop.call_later(PREBUILD_SECONDS, self._prebuild, index)
+
+    def _prebuild(self, index: int) -> None:
+        self._prebuild_handle = None
+        try:
+            if index < len(self._pages):
+                self._page(index)
+        except Exception:  # the page is built again when shown; the participant sees nothing
+            serverlog.logger().exception("building theme %s ahead of time failed", index)
+
     def _wire(self, page: Page) -> None:
         group = self._session is not None and self._session.kind == "group" and self._link is not None
         for key, exercise in page.exercises.items():
@@ -192,6 +218,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             self.reload_content()
         if self.query.get("s"):
             self.join(self.query["s"])
+        self._prebuild_soon(self.page + 1)
 
     def reload_content(self) -> bool:
         """Read the theme notebooks and content files again and rebuild everything built from them.
@@ -383,6 +410,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
                 self._notice.value = ""
             self._bridge.page = self.page
             self._save()
+            self._prebuild_soon(self.page + 1)
 
 
 class NotReady(QuietRepr, HTML):

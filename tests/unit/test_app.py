@@ -260,6 +260,34 @@ def test_only_the_first_theme_is_built_before_anyone_arrives(app: ParticipantApp
     assert app._pages[1] is not None and app._stage.children == (app._pages[1].view,)
 
 
+def test_the_next_theme_is_built_out_of_sight_while_this_one_is_read(monkeypatch):
+    """In a kernel, is the next theme built a few seconds after a page shows (never before a visit), so moving on only swaps it in?"""
+    import asyncio
+
+    import widgets.app as app_module
+
+    loop = asyncio.new_event_loop()
+    monkeypatch.setattr(app_module, "running_loop", lambda: loop)
+    monkeypatch.setattr(app_module, "PREBUILD_SECONDS", 0.01)
+    try:
+        app = ParticipantApp.from_notebooks()
+        loop.run_until_complete(asyncio.sleep(0.05))
+        assert app._pages[1] is None  # a preheated kernel waiting for someone: the first theme only
+        app.page = 1
+        assert app._pages[2] is None  # not while the participant waits for this page
+        loop.run_until_complete(asyncio.sleep(0.05))
+        built = [p is not None for p in app._pages]
+        assert built[:3] == [True, True, True] and not any(built[3:])
+        prebuilt = app._pages[2]
+        app._next.click()
+        assert app._pages[2] is prebuilt and app._stage.children == (prebuilt.view,)
+        app.page = len(app._pages) - 1  # the last theme: nothing after it to build
+        loop.run_until_complete(asyncio.sleep(0.05))
+        assert app._prebuild_handle is None
+    finally:
+        loop.close()
+
+
 def test_saved_answers_of_unopened_themes_survive_a_reload():
     """Are answers to themes this kernel has not built yet kept in the browser copy and applied when opened?"""
     first = ParticipantApp.from_notebooks()
