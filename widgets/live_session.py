@@ -110,6 +110,7 @@ class LiveSession(traitlets.HasTraits):
         if not self.consent:
             self._consent_view = self._build_consent(group)
             self._render_stage()
+            self._bridge.page = -2  # the focus goes to its heading, and to the theme's after consent
         self._queue_shares(list(self.exercises))
         loop = running_loop()
         if loop is not None:
@@ -200,6 +201,7 @@ class LiveSession(traitlets.HasTraits):
         if self._consent_view is not None:
             self._consent_view = None
             self._render_stage()
+            self._bridge.page = self.page
         self._say("session_ended")
 
     def _set_offline(self, offline: bool) -> None:
