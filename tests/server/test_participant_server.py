@@ -159,3 +159,24 @@ def test_the_page_itself_is_compressed_fresh_each_time(server):
     first = requests.get(server.settings.join_url, headers={"Accept-Encoding": "gzip"}, timeout=60)
     assert first.headers.get("Content-Encoding") == "gzip" and "Etag" not in first.headers
     assert "jupyter-config-data" in first.text
+
+
+def test_closing_the_tab_frees_the_participants_kernel(server):
+    """Does the page's shutdown beacon (sent as the tab closes, with the _xsrf cookie) free the kernel, and only with the token?"""
+    session = requests.Session()
+    page = session.get(server.settings.join_url, timeout=60)
+    assert page.status_code == 200 and session.cookies.get("_xsrf")
+    kernel_id = re.search(r'"kernelId":\s*"([0-9a-f-]+)"', page.text).group(1)
+    assert any(kernel_id in " ".join(p.cmdline()) for p in server.kernel_processes())
+    shutdown = server.settings.base_url + f"voila/api/shutdown/{kernel_id}"
+    stranger = requests.post(shutdown, data={"_xsrf": session.cookies["_xsrf"]},
+                             cookies={"_xsrf": session.cookies["_xsrf"]}, timeout=30)
+    assert stranger.status_code in (403, 404)  # no login cookie, no token: nothing happens
+    beacon = session.post(shutdown, data={"_xsrf": session.cookies["_xsrf"]}, timeout=30)
+    assert beacon.status_code == 204
+    import time
+
+    deadline = time.monotonic() + 30
+    while any(kernel_id in " ".join(p.cmdline()) for p in server.kernel_processes()):
+        assert time.monotonic() < deadline, "the kernel was still running 30 s after the beacon"
+        time.sleep(0.2)

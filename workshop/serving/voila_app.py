@@ -110,6 +110,11 @@ class CappedVoilaHandler(TornadoVoilaHandler):
                 self.log.warning("the room is full (%s participants); a newcomer was asked to wait", in_use)
                 self.finish(friendly_page("room_full_title", "room_full_body"))
                 return
+        # Voila's page frees its kernel when the tab closes, with a beacon that must carry the
+        # _xsrf cookie; Voila's page never sets it, so every such beacon was refused (403) and a
+        # participant who left held a kernel until culling, 15 minutes later. Reading the token
+        # sets the cookie.
+        self.xsrf_token  # noqa: B018
         await super().get(path)
 
     def _kernels_in_use(self) -> int:
