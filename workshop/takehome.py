@@ -63,9 +63,9 @@ def render(
     return (
         f'<!DOCTYPE html><html lang="{html.escape(language)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body><main>"
         f'<button class="print" type="button" onclick="window.print()">{html.escape(print_label)}</button>'
         f"<h1>{html.escape(title)}</h1><p class=\"intro\">{html.escape(intro)}</p>"
         + "".join(parts)
-        + f"<footer>{html.escape(footer)}</footer></body></html>"
+        + f"</main><footer>{html.escape(footer)}</footer></body></html>"
     )
