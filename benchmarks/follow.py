@@ -4,7 +4,10 @@ Starts the real participant server and facilitator console with the kit's launch
 one facilitator and N participants (Playwright contexts in the system Chromium), starts a group
 session, and moves everyone through the themes. Writes ``benchmarks/results/follow.json``.
 
-    python benchmarks/follow.py [--n 5 30] [--moves 6]
+    python benchmarks/follow.py [--n 5 30] [--moves 6] [--talk 8]
+
+Between moves the facilitator talks (``--talk`` seconds; minutes in a real room), as the kit
+expects: participant kernels build the next theme out of sight in that time.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ WATCH = """(index) => {
 
 
 
-def run(n: int, moves: int, chromium: str) -> dict:
+def run(n: int, moves: int, chromium: str, talk: float) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"hs-follow-{n}-"))
     participant = ServerSettings(port=free_port(), bind="127.0.0.1", pool_size=n, data=tmp / "data")
     console = console_settings(free_port(), data=tmp / "data", extra_env={"HOLDING_SPACE_JOIN_BASE": participant.join_url})
@@ -67,6 +70,7 @@ def run(n: int, moves: int, chromium: str) -> dict:
             facilitator.locator(".hs-console-present", has_text=f"{n} here").wait_for(timeout=120_000)
             results = []
             for move in range(moves):
+                time.sleep(talk)
                 index = 1 + move % (len(themes) - 1)
                 for page in people:
                     page.evaluate(WATCH, index)
@@ -109,11 +113,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[5, 30])
     parser.add_argument("--moves", type=int, default=6)
+    parser.add_argument("--talk", type=float, default=8.0, help="seconds between moves (default 8)")
     parser.add_argument("--out", type=Path, default=KIT / "benchmarks" / "results" / "follow.json")
     args = parser.parse_args()
     chromium = chromium_or_exit()
-    runs = [run(n, args.moves, chromium) for n in args.n]
-    result = {"when": time.strftime("%Y-%m-%d %H:%M"), "cpus": psutil.cpu_count(), "runs": runs}
+    runs = [run(n, args.moves, chromium, args.talk) for n in args.n]
+    result = {"when": time.strftime("%Y-%m-%d %H:%M"), "cpus": psutil.cpu_count(), "talk_s": args.talk, "runs": runs}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     for r in runs:

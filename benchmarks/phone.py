@@ -1,0 +1,167 @@
+"""A participant without a browser: the requests and kernel messages a phone sends on joining.
+
+A room's phones each bring their own processor; on one benchmark machine, N Chromium pages share
+its cores with the server, so a browser join storm measures the browsers as much as the server.
+This client replays, over plain HTTP and the kernel websocket, what one Chromium visit asked of
+the server (recorded once per run with :func:`record_assets`): the page, every static asset with
+``Accept-Encoding: gzip`` and six connections at a time, the kernel check, then the widget
+manager's ``request_states`` and the bridge's first update with the participant's id. What is
+left out is what happens on the phone itself: parsing, layout, drawing.
+
+It speaks the kernel websocket's JSON protocol (no subprotocol), which Jupyter Server still
+serves; buffers come as binary frames in its legacy layout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import struct
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.websocket import websocket_connect
+
+CONFIG = re.compile(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', re.S)
+HEADERS = {"Accept-Encoding": "gzip", "User-Agent": "holding-space-benchmark-phone"}
+
+
+async def record_assets(chromium: str, join_url: str) -> list[str]:
+    """The same-host static URLs one real Chromium visit fetches (paths with query), in order."""
+    from playwright.async_api import async_playwright
+
+    from common import CHROMIUM_ARGS
+
+    host = urlsplit(join_url).netloc
+    seen: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = await browser.new_page()
+
+        def on_request(request) -> None:
+            parts = urlsplit(request.url)
+            if parts.netloc == host and not parts.path.startswith("/api/") and parts.path != "/":
+                seen.append(urlunsplit(("", "", parts.path, parts.query, "")))
+
+        page.on("request", on_request)
+        await page.goto(join_url)
+        await page.locator(".hs-checkin .hs-chip").first.wait_for(timeout=120_000)
+        await page.wait_for_load_state("networkidle")
+        await page.close(run_before_unload=True)
+        await browser.close()
+    return list(dict.fromkeys(seen))
+
+
+def _decode(frame: str | bytes) -> dict:
+    if isinstance(frame, str):
+        return json.loads(frame)
+    # legacy binary layout: nbufs, offsets[nbufs], then the JSON message and its buffers
+    (nbufs,) = struct.unpack("!I", frame[:4])
+    offsets = struct.unpack(f"!{nbufs}I", frame[4 : 4 + 4 * nbufs])
+    end = offsets[1] if nbufs > 1 else len(frame)
+    return json.loads(frame[offsets[0] : end].decode("utf-8"))
+
+
+@dataclass
+class Phone:
+    """One browserless participant; :meth:`join` returns its figures."""
+
+    join_url: str
+    assets: list[str]
+    connections: int = 6
+    timeout: float = 180.0
+    kernel_id: str | None = None
+    bytes_received: int = 0
+    models: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    async def join(self) -> dict:
+        start = self._start = time.perf_counter()
+        client = AsyncHTTPClient(force_instance=True, max_clients=self.connections)
+        try:
+            page = await client.fetch(HTTPRequest(self.join_url, headers=HEADERS, decompress_response=True,
+                                                  request_timeout=self.timeout, connect_timeout=self.timeout))
+            self.bytes_received += len(page.body)
+            self.timings["page_s"] = time.perf_counter() - start
+            config = json.loads(CONFIG.search(page.body.decode("utf-8")).group(1))
+            self.kernel_id = config["kernelId"]
+            parts = urlsplit(self.join_url)
+            base = f"{parts.scheme}://{parts.netloc}"  # recorded paths are absolute
+            token = dict(p.split("=", 1) for p in urlsplit(self.join_url).query.split("&") if "=" in p).get("token", "")
+            cookies = "; ".join(c.split(";", 1)[0] for c in page.headers.get_list("Set-Cookie"))
+            headers = {**HEADERS, **({"Cookie": cookies} if cookies else {})}
+
+            async def get(path: str) -> None:
+                response = await client.fetch(HTTPRequest(base + path, headers=headers, decompress_response=False,
+                                                          request_timeout=self.timeout, connect_timeout=self.timeout))
+                self.bytes_received += len(response.body)
+
+            await asyncio.gather(*(get(path) for path in self.assets))
+            await get(f"{parts.path.split('/voila/')[0].rstrip('/')}/api/kernels/{self.kernel_id}?{int(time.time() * 1000)}")
+            self.timings["assets_s"] = time.perf_counter() - start
+            await self._widgets(base, token, headers)
+            self.timings["tti_s"] = time.perf_counter() - start
+            return {"ok": True, "tti": self.timings["tti_s"], "kernel_id": self.kernel_id, "models": self.models,
+                    "bytes": self.bytes_received, **{k: round(v, 3) for k, v in self.timings.items()}}
+        except Exception as error:  # a failure is a figure
+            return {"ok": False, "error": f"{type(error).__name__}: {str(error)[:120]}", "kernel_id": self.kernel_id,
+                    "reached": sorted(self.timings)}
+        finally:
+            client.close()
+
+    async def _widgets(self, base: str, token: str, headers: dict) -> None:
+        session = uuid.uuid4().hex
+        url = base.replace("http", "ws", 1) + f"/api/kernels/{self.kernel_id}/channels?session_id={session}&token={token}"
+        ws = await asyncio.wait_for(websocket_connect(HTTPRequest(url, headers=headers), max_message_size=64 * 2**20),
+                                    self.timeout)
+        try:
+            def message(msg_type: str, content: dict, metadata: dict | None = None) -> tuple[str, str]:
+                msg_id = uuid.uuid4().hex
+                return msg_id, json.dumps({
+                    "header": {"msg_id": msg_id, "msg_type": msg_type, "username": "", "session": session,
+                               "version": "5.3", "date": ""},
+                    "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": "shell", "buffers": [],
+                })
+
+            async def reply_to(msg_id: str, wanted: str) -> dict:
+                while True:
+                    frame = await asyncio.wait_for(ws.read_message(), self.timeout)
+                    if frame is None:
+                        raise ConnectionError("kernel websocket closed")
+                    msg = _decode(frame)
+                    if msg.get("parent_header", {}).get("msg_id") == msg_id and msg["header"]["msg_type"] == wanted:
+                        return msg
+
+            msg_id, text = message("kernel_info_request", {})
+            await ws.write_message(text)
+            await reply_to(msg_id, "kernel_info_reply")
+            comm_id = secrets.token_hex(16)
+            _, text = message("comm_open", {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
+                              {"version": "1.0.0"})
+            await ws.write_message(text)
+            msg_id, text = message("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}})
+            await ws.write_message(text)
+            states = (await reply_to(msg_id, "comm_msg"))["content"]["data"]["states"]
+            self.models = len(states)
+            self.timings["states_s"] = time.perf_counter() - self._start
+            bridge = next((k for k, v in states.items() if "namespace" in v.get("state", {}) and "participant_id" in v["state"]), None)
+            if bridge is None:  # a theme notebook on its own (plain Voila) has no bridge: usable once drawn
+                return
+            msg_id, text = message("comm_msg", {"comm_id": bridge, "data": {
+                "method": "update", "state": {"restored": "", "participant_id": secrets.token_hex(16)}, "buffer_paths": []}})
+            await ws.write_message(text)
+            while True:  # the kernel has handled the bridge's update when it goes idle after it
+                frame = await asyncio.wait_for(ws.read_message(), self.timeout)
+                if frame is None:
+                    raise ConnectionError("kernel websocket closed")
+                msg = _decode(frame)
+                if (msg.get("parent_header", {}).get("msg_id") == msg_id and msg["header"]["msg_type"] == "status"
+                        and msg["content"].get("execution_state") == "idle"):
+                    break
+        finally:
+            ws.close()
