@@ -225,14 +225,16 @@ def run_kit(chromium: str, n: int, clients: str) -> dict:
     try:
         server.wait_until_listening()
         warm_start = time.monotonic()
-        server.wait_until_warm(timeout=120 + 10 * n)
+        try:
+            server.wait_until_warm(timeout=120 + 10 * n)
+        except TimeoutError:  # a seat that never warmed is a figure too: the room starts without it
+            print(f"N={n}: only {server.warm_seats} of {settings.pool_size} seats warmed up", file=sys.stderr)
         warm_up = time.monotonic() - warm_start
 
         async def go():
             host = f"127.0.0.1:{settings.port}"
             if clients == "phone":
                 assets = await record_assets(chromium, settings.join_url)  # one real visit; takes one seat
-                server.wait_until_warm(timeout=120 + 10 * n)
                 await asyncio.sleep(2.0)
                 results, cpu = await phone_storm(n, settings.join_url, assets, server.process.pid)
             else:
@@ -244,7 +246,7 @@ def run_kit(chromium: str, n: int, clients: str) -> dict:
         results, memory, cpu = asyncio.run(go())
     finally:
         server.stop()
-    return {**figures(n, results, memory, cpu), "warm_up_s": round(warm_up, 1)}
+    return {**figures(n, results, memory, cpu), "warm_up_s": round(warm_up, 1), "warm_seats": server.warm_seats}
 
 
 def run_plain(chromium: str, n: int, clients: str) -> dict:
