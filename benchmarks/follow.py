@@ -4,7 +4,7 @@ Starts the real participant server and facilitator console with the kit's launch
 one facilitator and N participants (Playwright contexts in the system Chromium), starts a group
 session, and moves everyone through the themes. Writes ``benchmarks/results/follow.json``.
 
-    python benchmarks/follow.py [--n 5 30] [--moves 6] [--talk 20]
+    python benchmarks/follow.py [--n 5 30] [--moves 6] [--talk 30]
 
 Between moves the facilitator talks (``--talk`` seconds; minutes in a real room), as the kit
 expects: participant kernels build the next theme out of sight in that time.
@@ -113,7 +113,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[5, 30])
     parser.add_argument("--moves", type=int, default=6)
-    parser.add_argument("--talk", type=float, default=20.0, help="seconds between moves (default 20)")
+    parser.add_argument("--talk", type=float, default=30.0, help="seconds between moves (default 30)")
     parser.add_argument("--out", type=Path, default=KIT / "benchmarks" / "results" / "follow.json")
     args = parser.parse_args()
     chromium = chromium_or_exit()

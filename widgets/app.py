@@ -25,8 +25,9 @@ from .pages import Page, build_page, close_tree
 from .pause import Pause
 from .takehome import TakeHome
 
-#: how long after a theme shows the next one is built, out of sight (seconds)
-PREBUILD_SECONDS = 3.0
+#: how long after a theme shows the next one is built, out of sight (seconds): long enough that a
+#: room joining or moving at once has drawn the page it waits for first
+PREBUILD_SECONDS = 10.0
 
 
 class ParticipantApp(LiveSession, QuietRepr, VBox):
@@ -144,7 +145,8 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
 
         Moving on (alone, or the whole room when the facilitator moves everyone) then only swaps
         what is shown; building a theme's widgets was most of a move's work in the kernel. Only
-        after a visit: a preheated kernel waiting for someone keeps just the first theme.
+        once the participant's browser has drawn the app (its bridge reported): a preheated kernel
+        waiting for someone keeps just the first theme, and a room joining at once is not slowed.
         """
         loop = running_loop()
         if loop is None or not 0 <= index < len(self._themes) or self._pages[index] is not None:
@@ -218,7 +220,6 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             self.reload_content()
         if self.query.get("s"):
             self.join(self.query["s"])
-        self._prebuild_soon(self.page + 1)
 
     def reload_content(self) -> bool:
         """Read the theme notebooks and content files again and rebuild everything built from them.
@@ -334,6 +335,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
     def _resume_then_connect(self, change: dict) -> None:
         self._on_bridge_identity(change)
         self._maybe_connect()
+        self._prebuild_soon(self.page + 1)  # the browser has drawn the app: the next theme can follow
 
     def _on_answer(self, change: dict) -> None:
         self._save()

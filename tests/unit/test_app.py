@@ -261,7 +261,8 @@ def test_only_the_first_theme_is_built_before_anyone_arrives(app: ParticipantApp
 
 
 def test_the_next_theme_is_built_out_of_sight_while_this_one_is_read(monkeypatch):
-    """In a kernel, is the next theme built a few seconds after a page shows (never before a visit), so moving on only swaps it in?"""
+    """In a kernel, is the next theme built some seconds after a page shows (after the browser reported, never in a
+    waiting kernel), so moving on only swaps it in?"""
     import asyncio
 
     import widgets.app as app_module
@@ -273,6 +274,10 @@ def test_the_next_theme_is_built_out_of_sight_while_this_one_is_read(monkeypatch
         app = ParticipantApp.from_notebooks()
         loop.run_until_complete(asyncio.sleep(0.05))
         assert app._pages[1] is None  # a preheated kernel waiting for someone: the first theme only
+        app._bridge.participant_id = "a" * 32  # the browser has drawn the app and reported
+        assert app._pages[1] is None
+        loop.run_until_complete(asyncio.sleep(0.05))
+        assert app._pages[1] is not None and app._pages[2] is None
         app.page = 1
         assert app._pages[2] is None  # not while the participant waits for this page
         loop.run_until_complete(asyncio.sleep(0.05))
