@@ -25,9 +25,11 @@ from .pages import Page, build_page, close_tree
 from .pause import Pause
 from .takehome import TakeHome
 
-#: how long after a theme shows the next one is built, out of sight (seconds): long enough that a
-#: room joining or moving at once has drawn the page it waits for first
-PREBUILD_SECONDS = 10.0
+#: how long after joining the second theme is built, out of sight (seconds): long enough that a
+#: room joining at once has drawn the first page before any kernel adds to it
+PREBUILD_AFTER_JOIN = 10.0
+#: how long after moving to a theme the next one is built: once the move itself has been drawn
+PREBUILD_AFTER_MOVE = 2.0
 
 
 class ParticipantApp(LiveSession, QuietRepr, VBox):
@@ -140,8 +142,8 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             self._wire(page)
         return page
 
-    def _prebuild_soon(self, index: int) -> None:
-        """Build theme ``index`` a few seconds from now, while the participant reads this one.
+    def _prebuild_soon(self, index: int, delay: float) -> None:
+        """Build theme ``index`` ``delay`` seconds from now, while the participant reads this one.
 
         Moving on (alone, or the whole room when the facilitator moves everyone) then only swaps
         what is shown; building a theme's widgets was most of a move's work in the kernel. Only
@@ -153,7 +155,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             return
         if self._prebuild_handle is not None:
             self._prebuild_handle.cancel()
-        self._prebuild_handle = loop.call_later(PREBUILD_SECONDS, self._prebuild, index)
+        self._prebuild_handle = loop.call_later(delay, self._prebuild, index)
 
     def _prebuild(self, index: int) -> None:
         self._prebuild_handle = None
@@ -335,7 +337,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
     def _resume_then_connect(self, change: dict) -> None:
         self._on_bridge_identity(change)
         self._maybe_connect()
-        self._prebuild_soon(self.page + 1)  # the browser has drawn the app: the next theme can follow
+        self._prebuild_soon(self.page + 1, PREBUILD_AFTER_JOIN)  # the browser has drawn the app
 
     def _on_answer(self, change: dict) -> None:
         self._save()
@@ -412,7 +414,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
                 self._notice.value = ""
             self._bridge.page = self.page
             self._save()
-            self._prebuild_soon(self.page + 1)
+            self._prebuild_soon(self.page + 1, PREBUILD_AFTER_MOVE)
 
 
 class NotReady(QuietRepr, HTML):

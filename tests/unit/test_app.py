@@ -269,7 +269,8 @@ def test_the_next_theme_is_built_out_of_sight_while_this_one_is_read(monkeypatch
 
     loop = asyncio.new_event_loop()
     monkeypatch.setattr(app_module, "running_loop", lambda: loop)
-    monkeypatch.setattr(app_module, "PREBUILD_SECONDS", 0.01)
+    monkeypatch.setattr(app_module, "PREBUILD_AFTER_JOIN", 0.01)
+    monkeypatch.setattr(app_module, "PREBUILD_AFTER_MOVE", 0.01)
     try:
         app = ParticipantApp.from_notebooks()
         loop.run_until_complete(asyncio.sleep(0.05))
