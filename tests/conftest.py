@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workshop.serving.server import ServerProcess, ServerSettings, free_port  # noqa: F401 (used by tests)
+from workshop.serving.server import ServerProcess, ServerSettings, console_settings, free_port  # noqa: F401 (used by tests)
 
 KIT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
@@ -54,6 +54,16 @@ def start_server(
         server.stop()
         raise
     return server
+
+
+def start_console(tmp: Path, participant: ServerProcess) -> ServerProcess:
+    """The facilitator console on localhost, sharing ``tmp``'s data folder with ``participant``."""
+    settings = console_settings(
+        free_port(), data=tmp / "data", extra_env={"HOLDING_SPACE_JOIN_BASE": participant.settings.join_url}
+    )
+    console = ServerProcess(settings, tmp / "data" / "logs" / "console.log").start()
+    console.wait_until_listening()
+    return console
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 APP_READY = ".hs-app .hs-next"
 
@@ -47,3 +47,14 @@ def open_app(page: Page, url: str) -> None:
 
 def page_heading(page: Page):
     return page.locator(".hs-stage h1")
+
+
+def open_console(browser: Browser, console, width: int = 1280, height: int = 900) -> Page:
+    """The facilitator console (a ``ServerProcess``) in a new context, once it has drawn."""
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.goto(console.settings.join_url)
+    try:  # the console's kernel starts on this first visit (no preheating): slow on a loaded machine
+        expect(page.locator(".hs-console")).to_be_visible(timeout=120_000)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n--- the console server's log ---\n{console.tail(40)}") from None
+    return page

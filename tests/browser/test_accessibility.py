@@ -12,9 +12,9 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from workshop import content
-from workshop.serving.server import ServerProcess, console_settings, free_port
 
-from ..conftest import start_server
+from ..conftest import start_console, start_server
+from .helpers import open_console
 
 pytestmark = pytest.mark.browser
 
@@ -42,21 +42,10 @@ FOCUS = """() => {
 def servers(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("a11y")
     participant = start_server(tmp, pool_size=3)
-    settings = console_settings(
-        free_port(), data=tmp / "data", extra_env={"HOLDING_SPACE_JOIN_BASE": participant.settings.join_url}
-    )
-    console = ServerProcess(settings, tmp / "data" / "logs" / "console.log").start()
-    console.wait_until_listening()
+    console = start_console(tmp, participant)
     yield participant, console
     console.stop()
     participant.stop()
-
-
-def open_console(browser: Browser, console: ServerProcess, width: int = 1280, height: int = 900) -> Page:
-    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
-    page.goto(console.settings.join_url)
-    expect(page.locator(".hs-console")).to_be_visible(timeout=60_000)
-    return page
 
 
 def start_group(console: Page, k: int = 2, follow: bool = False) -> str:

@@ -18,10 +18,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from workshop import content
-from workshop.serving.server import ServerProcess, console_settings, free_port
+from workshop.serving.server import ServerProcess
 from workshop.store import Store
 
-from ..conftest import start_server
+from ..conftest import start_console, start_server
 from .helpers import watch
 
 pytestmark = pytest.mark.browser
@@ -33,11 +33,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory, browser: Browser):
     """One participant server, one console, one group session (k = 2) for the whole module."""
     tmp = tmp_path_factory.mktemp("faults")
     participant = start_server(tmp, pool_size=3)
-    settings = console_settings(
-        free_port(), data=tmp / "data", extra_env={"HOLDING_SPACE_JOIN_BASE": participant.settings.join_url}
-    )
-    console = ServerProcess(settings, tmp / "data" / "logs" / "console.log").start()
-    console.wait_until_listening()
+    console = start_console(tmp, participant)
     facilitator = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     facilitator.goto(console.settings.join_url)
     expect(facilitator.locator(".hs-console")).to_be_visible(timeout=60_000)

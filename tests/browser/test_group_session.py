@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from workshop import content
-from workshop.serving.server import ServerProcess, console_settings, free_port
 
-from ..conftest import start_server
+from ..conftest import start_console, start_server
+from .helpers import open_console
 
 pytestmark = pytest.mark.browser
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> & "quotes"'
@@ -22,21 +22,10 @@ HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned
 def servers(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("group")
     participant = start_server(tmp, pool_size=4)
-    settings = console_settings(
-        free_port(), data=tmp / "data", extra_env={"HOLDING_SPACE_JOIN_BASE": participant.settings.join_url}
-    )
-    console = ServerProcess(settings, tmp / "data" / "logs" / "console.log").start()
-    console.wait_until_listening()
+    console = start_console(tmp, participant)
     yield participant, console, tmp / "data"
     console.stop()
     participant.stop()
-
-
-def open_console(browser: Browser, console: ServerProcess) -> Page:
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(console.settings.join_url)
-    expect(page.locator(".hs-console")).to_be_visible(timeout=60_000)
-    return page
 
 
 def start_session(page: Page, kind: str, k: int = 3) -> str:
