@@ -156,10 +156,6 @@ def voila_command(settings: ServerSettings) -> list[str]:
         # refill the warm pool 30 s after a seat is taken, not 1 s: a room joining at once should
         # not share two cores with a dozen kernels starting up
         f"--VoilaKernelManager.fill_delay={settings.refill_delay}",
-        # kernels talk to the server over Unix sockets in Voila's private runtime folder, not TCP
-        # ports on 127.0.0.1: thirty kernels starting at once raced for ports ("Address already
-        # in use", a seat lost after five restarts), and a socket file is closed to other users
-        "--KernelManager.transport=ipc",
         *culling,
     ]
 
