@@ -104,6 +104,11 @@ def run_workshop(args: argparse.Namespace) -> int:
     def stop_on_signal(signum, _frame):  # `kill`, a closed terminal: end as cleanly as Ctrl-C
         raise KeyboardInterrupt
 
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {signum: signal.getsignal(signum) for signum in handled}
+    # Ctrl-C must work even when this process was started with SIGINT ignored (a parent that
+    # ignores it, `nohup`): Python then leaves Ctrl-C switched off
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, stop_on_signal)
     signal.signal(signal.SIGHUP, stop_on_signal)
     data = paths.data_dir(create=True)
@@ -154,11 +159,13 @@ def run_workshop(args: argparse.Namespace) -> int:
     finally:
         # a second Ctrl-C (or a second SIGTERM) must not cut the clean stop short and leave
         # servers and kernels running behind
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for signum in handled:
             signal.signal(signum, signal.SIG_IGN)
         for server in servers:
             server.stop()
         print("Stopped.", flush=True)
+        for signum, handler in before.items():  # as they were: a caller in-process keeps its own
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
 def run_check(_args: argparse.Namespace) -> int:

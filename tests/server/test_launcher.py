@@ -27,7 +27,9 @@ def test_the_workshop_command_starts_both_servers_and_ctrl_c_stops_everything(tm
     env.pop("HOLDING_SPACE_STRICT", None)
     command = [sys.executable, "-m", "workshop.cli", "workshop", "--seats", "1", "--port", str(port),
                "--console-port", str(console_port), "--bind", "127.0.0.1"]
-    launcher = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # started with SIGINT ignored, as under a parent that ignores it: Ctrl-C must still work
+    launcher = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     lines: list[str] = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
