@@ -218,6 +218,8 @@ def test_every_console_chart_has_a_text_alternative(browser: Browser, servers):
         person.locator(".hs-checkin .hs-scale button", has_text=re.compile(r"^4$")).click()
     figures = console.locator(".hs-console-answers .hs-figure")
     expect(figures).to_have_count(2, timeout=20_000)  # feeling words and the 0–10 number
+    # the console refreshes on its own clock: wait until both answers are counted in both charts
+    expect(figures.filter(has_text="(2 people)")).to_have_count(2, timeout=30_000)
     pictures = console.evaluate(
         """() => Array.from(document.querySelectorAll('.hs-console svg')).map(svg => {
              const named = svg.closest('[role="img"]');
