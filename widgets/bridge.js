@@ -36,17 +36,12 @@ function focusPage(page, tries) {
   }
 }
 
-// Said by the browser itself when its line to the kernel breaks: the kernel cannot say it then.
-const FALLBACK = {
-  connection_offline: "You are offline at the moment. Everything you have done is kept on this device. The page reconnects by itself when the network is back.",
-  connection_back: "You are connected again. You can carry on where you were.",
-  connection_lost: "This page lost its connection to the workshop. Your answers are kept on this device. Reload the page to carry on where you left off.",
-  connection_reload: "Reload the page",
-};
+// Said by the browser itself when its line to the kernel breaks (the kernel cannot say it then):
+// the words come from workshop/content/ui.yaml with the bridge, before anything can break.
 function watchConnection(model) {
   if (window.__hsWatching) return; // one watcher per page, however often the bridge is drawn
   window.__hsWatching = true;
-  const text = (key) => (model.get("texts") || {})[key] || FALLBACK[key];
+  const text = (key) => (model.get("texts") || {})[key] || "";
   const manager = model.widget_manager;
   const kernel = manager && manager.kernel;
   let state = "ok";

@@ -14,18 +14,10 @@ CONNECTION_TEXTS = ("connection_offline", "connection_back", "connection_lost", 
 
 
 def connection_texts() -> dict[str, str]:
-    """Those words; one missing from an edited ui.yaml falls back to the browser's English."""
-    from workshop.content import ContentError
-
+    """Those words, from ``ui.yaml``; a missing one is a content error like any other."""
     from ._text import t
 
-    texts = {}
-    for key in CONNECTION_TEXTS:
-        try:
-            texts[key] = t(key)
-        except ContentError:
-            continue
-    return texts
+    return {key: t(key) for key in CONNECTION_TEXTS}
 
 
 class BrowserBridge(anywidget.AnyWidget):
