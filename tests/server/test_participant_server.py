@@ -181,3 +181,104 @@ def test_closing_the_tab_frees_the_participants_kernel(server):
         assert time.monotonic() < deadline, "the kernel was still running 30 s after the beacon"
         time.sleep(0.2)
 
+
+
+def _zmq_descriptors(pid: int) -> int:
+    """The server's eventfds: each ZMQ socket it holds to a kernel has one (its mailbox)."""
+    import os
+
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            count += os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:[eventfd]"
+        except OSError:
+            continue
+    return count
+
+
+
+def _settle(server, timeout: float = 90) -> None:
+    """Wait until the server runs just its warm pool: no kernel starting, stopping or in use, for 3 s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    last, since = None, time.monotonic()
+    while True:
+        state = (len(server.kernel_processes()), server.warm_seats)
+        if state != last:
+            last, since = state, time.monotonic()
+        elif state[0] == server.settings.pool_size and time.monotonic() - since > 3:
+            return
+        assert time.monotonic() < deadline, f"the server did not settle back to its pool: {state}"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def own_server(tmp_path_factory):
+    """A server of its own: the shared one keeps the kernels of earlier tests' pages until culling."""
+    from ..conftest import start_server
+
+    server = start_server(tmp_path_factory.mktemp("own-server"), pool_size=1)
+    yield server
+    server.stop()
+
+
+def test_a_tab_closing_during_its_beacon_leaves_no_descriptor_behind(own_server):
+    """Does a kernel shut down by the tab's beacon, while its websocket closes, leave no ZMQ socket open?
+
+    The race the soak found: Jupyter Server started buffering the closing websocket's channels
+    after the shutdown had cleared the buffers, and nothing closed them again (four descriptors
+    a tab; 450 after two hours).
+    """
+    import asyncio
+    import json
+    import threading
+    import time
+    import uuid
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    server = own_server
+    _settle(server)
+    before = _zmq_descriptors(server.process.pid)
+    raced = 0
+    for _ in range(3):
+        session = requests.Session()
+        page = session.get(server.settings.join_url, timeout=60)
+        kernel_id = re.search(r'"kernelId":\s*"([0-9a-f-]+)"', page.text).group(1)
+        cookies = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+
+        async def tab() -> None:
+            url = server.settings.base_url.replace("http", "ws", 1) + (
+                f"api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}&token={server.settings.token}")
+            ws = await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}))
+            msg_id = uuid.uuid4().hex
+            await ws.write_message(json.dumps({
+                "header": {"msg_id": msg_id, "msg_type": "kernel_info_request", "username": "", "session": "t",
+                           "version": "5.3", "date": ""},
+                "parent_header": {}, "metadata": {}, "content": {}, "channel": "shell", "buffers": []}))
+            while True:  # the server's channels to the kernel are open once the kernel has answered
+                message = await asyncio.wait_for(ws.read_message(), 60)
+                if isinstance(message, str) and json.loads(message).get("parent_header", {}).get("msg_id") == msg_id:
+                    break
+            beacon = threading.Thread(target=session.post, daemon=True, args=(
+                server.settings.base_url + f"voila/api/shutdown/{kernel_id}",),
+                kwargs={"data": {"_xsrf": session.cookies["_xsrf"]}, "timeout": 30})
+            beacon.start()  # the tab's beacon, then the tab goes: as Chromium does on closing
+            await asyncio.sleep(0.15)
+            ws.close()
+            await asyncio.get_running_loop().run_in_executor(None, beacon.join, 30)
+
+        asyncio.run(tab())
+        deadline = time.monotonic() + 30
+        while f"Starting buffering for {kernel_id}" not in server.log_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        log = server.log_text()
+        shut = log.find(f"Kernel shutdown: {kernel_id}")
+        raced += 0 <= shut < log.find(f"Starting buffering for {kernel_id}")
+    assert raced, "the race (buffering begun after the shutdown) never happened: the test proves nothing"
+    _settle(server)
+    assert _zmq_descriptors(server.process.pid) <= before, (
+        f"{raced} tabs closed during their shutdown left ZMQ sockets open: "
+        f"{_zmq_descriptors(server.process.pid) - before} eventfds more than before")
