@@ -150,6 +150,28 @@ def test_a_killed_kernel_says_reload_and_the_participant_resumes_in_the_session(
     page.context.close()
 
 
+def test_a_warm_seat_whose_kernel_died_is_replaced_before_anyone_gets_it(browser: Browser, tmp_path_factory):
+    """A preheated kernel killed before anyone took it (out of memory, a stray kill): Jupyter restarts it empty
+    and Voila used to hand it out, so the next participant saw "model not found". Is a fresh seat warmed instead?"""
+    server = start_server(tmp_path_factory.mktemp("lost-seat"), pool_size=1)
+    try:
+        warm = server.warm_seats
+        (seat,) = server.kernel_processes()
+        lost = re.search(r"kernel-([0-9a-f-]+)\.json", " ".join(seat.cmdline())).group(1)
+        seat.send_signal(signal.SIGKILL)
+        wait_for(lambda: server.warm_seats > warm, timeout=90, what="a fresh warm seat")
+        assert "warming a fresh one" in server.log_text()
+        page = browser.new_context(viewport={"width": 375, "height": 667}).new_page()
+        page.goto(server.settings.join_url)
+        expect(page.locator(".hs-checkin .hs-chip").first).to_be_enabled(timeout=60_000)
+        body = page.locator("body").inner_text()
+        assert "model not found" not in body and "exception occurred" not in body
+        wait_for(lambda: all(lost not in " ".join(p.cmdline()) for p in server.kernel_processes()), what="the lost seat's end")
+        page.context.close()
+    finally:
+        server.stop()
+
+
 def test_a_reload_mid_exercise_resumes_answers_session_and_shares(browser: Browser, rig):
     """A participant reloads while typing: are their own words, their choices, the session and their shares all back?"""
     words = content.feelings()

@@ -233,6 +233,7 @@ def test_a_tab_closing_during_its_beacon_leaves_no_descriptor_behind(own_server)
     import asyncio
     import json
     import threading
+    from concurrent.futures import ThreadPoolExecutor
     import time
     import uuid
 
@@ -270,7 +271,8 @@ def test_a_tab_closing_during_its_beacon_leaves_no_descriptor_behind(own_server)
             ws.close()
             await asyncio.get_running_loop().run_in_executor(None, beacon.join, 30)
 
-        asyncio.run(tab())
+        with ThreadPoolExecutor(1) as thread:  # a loop of its own: Playwright's may be running in this one
+            thread.submit(asyncio.run, tab()).result(timeout=120)
         deadline = time.monotonic() + 30
         while f"Starting buffering for {kernel_id}" not in server.log_text() and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -13,6 +13,10 @@
   cleared its buffers, and those four ZMQ channels (four file descriptors and their buffers) were
   never closed: the soak's server grew by about 2.8 descriptors a join. Each shutdown now ends by
   closing the buffers of kernels that no longer exist.
+- A warm seat whose kernel dies before anyone takes it (the out-of-memory killer, a stray
+  ``kill``) is restarted empty by Jupyter's restarter, and Voila would still hand it out: the
+  participant saw "model not found" and "an exception occurred at the server". Such a seat now
+  leaves the pool at once and a fresh one is warmed in its place.
 - ``max_participants`` caps the kernels in use: past it, a newcomer gets a short "the room is
   full" page instead of a kernel that would slow everyone down.
 
@@ -21,6 +25,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gzip
 import logging
@@ -134,6 +139,69 @@ def close_buffers_after_shutdown(manager) -> None:
     manager._holding_space_buffers_closed = True
 
 
+def _pooled_entry(manager, kernel_id: str):
+    """(notebook, index) of ``kernel_id``'s warm seat in Voila's pool, or None once it was handed out."""
+    for notebook, pool in getattr(manager, "_pools", {}).items():
+        for index, entry in enumerate(pool):
+            if entry.done() and not entry.cancelled() and entry.exception() is None:
+                if entry.result().get("kernel_id") == kernel_id:
+                    return notebook, index
+    return None
+
+
+def replace_lost_seats(manager) -> None:
+    """Watch each warm seat's kernel; if it dies or restarts before it is taken, warm a fresh seat."""
+    if getattr(manager, "_holding_space_seats_watched", False) or not hasattr(manager, "_initialize"):
+        return  # watched already, or no warm seats (the console runs without preheating)
+    initialize = manager._initialize
+    log = getattr(manager, "log", logging.getLogger(__name__))
+    replacing: set[asyncio.Task] = set()
+
+    async def replace(kernel_id: str, notebook: str, restarting: bool) -> None:
+        try:
+            if restarting:  # the restarter starts the new process just after telling us: let it, then stop it
+                kernel = manager.get_kernel(kernel_id)
+                for _ in range(150):
+                    await asyncio.sleep(0.2)
+                    if await ensure_async(kernel.is_alive()):
+                        break
+            if kernel_id in manager:
+                await ensure_async(manager.shutdown_kernel(kernel_id, now=True))
+        except Exception:  # already gone: nothing to free
+            log.debug("the lost seat %s was already gone", kernel_id, exc_info=True)
+        manager.fill_if_needed(delay=0, notebook_name=notebook)
+
+    def seat_lost(kernel_id: str, event: str) -> None:
+        found = _pooled_entry(manager, kernel_id)
+        if found is None:  # taken by a participant: the page's connection banner tells them
+            return
+        notebook, index = found
+        manager._pools[notebook].pop(index)  # at once, so no newcomer is given it meanwhile
+        log.warning("a warm seat's kernel stopped before anyone took it; warming a fresh one")
+        task = asyncio.get_running_loop().create_task(replace(kernel_id, notebook, event == "restart"))
+        replacing.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(replacing.discard)
+
+    def watch(kernel_id: str) -> None:
+        for event in ("restart", "dead"):
+            manager.add_restart_callback(kernel_id, functools.partial(seat_lost, kernel_id, event), event)
+
+    def watch_when_warm(entry) -> None:
+        if not entry.cancelled() and entry.exception() is None:
+            watch(entry.result()["kernel_id"])
+
+    async def watched_initialize(notebook_path, kernel_id=None, **kwargs):
+        result = await initialize(notebook_path, kernel_id, **kwargs)
+        watch(result["kernel_id"])
+        return result
+
+    manager._initialize = watched_initialize
+    for pool in getattr(manager, "_pools", {}).values():  # the first seats were started before this
+        for entry in pool:
+            entry.add_done_callback(watch_when_warm)
+    manager._holding_space_seats_watched = True
+
+
 class CappedVoilaHandler(TornadoVoilaHandler):
     """Voila's page handler, which first checks that the room has a free place."""
 
@@ -183,6 +251,7 @@ class HoldingSpaceVoila(Voila):
             self.app.add_transform(CachedGZip)
         self.app.settings["holding_space_max_participants"] = self.max_participants
         close_buffers_after_shutdown(self.kernel_manager)
+        replace_lost_seats(self.kernel_manager)
         super().listen()
 
 
