@@ -102,6 +102,14 @@ def banner(page: Page):
     return page.locator(".hs-connection")
 
 
+def choose_and_type(page: Page, rig, word: str, typed: str) -> list[str]:
+    """Share ``word`` and type ``typed`` as one's own word; return the store's shares once both have landed."""
+    feeling(page, word).click()
+    own_word(page).fill(typed)
+    wait_for(lambda: kept_in_browser(page, typed) and word in shared(rig), what="the share and the browser's copy")
+    return shared(rig)
+
+
 def expect_resumed_in_session(page: Page, words: list[str], typed: str) -> None:
     """After a reload: the app is back, with this participant's answers, in the session, no consent again."""
     expect(page.locator(".hs-app .hs-next")).to_be_attached(timeout=90_000)
@@ -176,10 +184,7 @@ def test_a_reload_mid_exercise_resumes_answers_session_and_shares(browser: Brows
     """A participant reloads while typing: are their own words, their choices, the session and their shares all back?"""
     words = content.feelings()
     page, _traffic = join(browser, rig["url"])
-    feeling(page, words[5]).click()
-    own_word(page).fill("tender")
-    wait_for(lambda: kept_in_browser(page, "tender") and words[5] in shared(rig), what="the share and the browser's copy")
-    before = shared(rig)
+    before = choose_and_type(page, rig, words[5], "tender")
     page.reload()
     expect_resumed_in_session(page, [words[5]], "tender")
     wait_for(lambda: shared(rig) == before, what="the same shares after the reload")
@@ -217,10 +222,7 @@ def test_a_restarted_server_says_reload_and_participants_resume(browser: Browser
     to reload, and after it are their own answers, the session and every stored share back?"""
     words = content.feelings()
     page, _traffic = join(browser, rig["url"])
-    feeling(page, words[9]).click()
-    own_word(page).fill("steady")
-    wait_for(lambda: kept_in_browser(page, "steady") and words[9] in shared(rig), what="the share and the browser's copy")
-    before = shared(rig)
+    before = choose_and_type(page, rig, words[9], "steady")
 
     old = rig["participant"]
     old.stop()
