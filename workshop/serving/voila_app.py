@@ -16,7 +16,9 @@
 - A warm seat whose kernel dies before anyone takes it (the out-of-memory killer, a stray
   ``kill``) is restarted empty by Jupyter's restarter, and Voila would still hand it out: the
   participant saw "model not found" and "an exception occurred at the server". Such a seat now
-  leaves the pool at once and a fresh one is warmed in its place.
+  leaves the pool at once and a fresh one is warmed in its place. A participant's kernel that died
+  is shut down too: their page already asks them to reload (which brings a new kernel), and the
+  empty one would have counted towards the room's cap until culled, 15 minutes later.
 - ``max_participants`` caps the kernels in use: past it, a newcomer gets a short "the room is
   full" page instead of a kernel that would slow everyone down.
 
@@ -150,14 +152,16 @@ def _pooled_entry(manager, kernel_id: str):
 
 
 def replace_lost_seats(manager) -> None:
-    """Watch each warm seat's kernel; if it dies or restarts before it is taken, warm a fresh seat."""
+    """Watch each kernel Voila warms. One that dies (and would restart empty) is shut down; if it was
+    still a warm seat in the pool, a fresh seat is warmed in its place."""
     if getattr(manager, "_holding_space_seats_watched", False) or not hasattr(manager, "_initialize"):
         return  # watched already, or no warm seats (the console runs without preheating)
     initialize = manager._initialize
     log = getattr(manager, "log", logging.getLogger(__name__))
-    replacing: set[asyncio.Task] = set()
+    retiring: set[asyncio.Task] = set()
 
-    async def replace(kernel_id: str, notebook: str, restarting: bool) -> None:
+    async def retire(kernel_id: str, restarting: bool, refill: str | None) -> None:
+        """Shut down a kernel that lost its state; warm a fresh seat for ``refill``'s pool if given."""
         try:
             if restarting:  # the restarter starts the new process just after telling us: let it, then stop it
                 kernel = manager.get_kernel(kernel_id)
@@ -168,23 +172,28 @@ def replace_lost_seats(manager) -> None:
             if kernel_id in manager:
                 await ensure_async(manager.shutdown_kernel(kernel_id, now=True))
         except Exception:  # already gone: nothing to free
-            log.debug("the lost seat %s was already gone", kernel_id, exc_info=True)
-        manager.fill_if_needed(delay=0, notebook_name=notebook)
+            log.debug("the lost kernel %s was already gone", kernel_id, exc_info=True)
+        if refill is not None:
+            manager.fill_if_needed(delay=0, notebook_name=refill)
 
-    def seat_lost(kernel_id: str, event: str) -> None:
+    def kernel_lost(kernel_id: str, event: str) -> None:
         found = _pooled_entry(manager, kernel_id)
-        if found is None:  # taken by a participant: the page's connection banner tells them
-            return
-        notebook, index = found
-        manager._pools[notebook].pop(index)  # at once, so no newcomer is given it meanwhile
-        log.warning("a warm seat's kernel stopped before anyone took it; warming a fresh one")
-        task = asyncio.get_running_loop().create_task(replace(kernel_id, notebook, event == "restart"))
-        replacing.add(task)  # the loop keeps only a weak reference to a task
-        task.add_done_callback(replacing.discard)
+        if found is None:
+            # a participant's: their page says to reload, which gives them a new kernel; this one
+            # came back empty and would only count towards the room's cap until culled
+            log.warning("a participant's kernel stopped; their page asks them to reload")
+            refill = None
+        else:
+            refill, index = found
+            manager._pools[refill].pop(index)  # at once, so no newcomer is given it meanwhile
+            log.warning("a warm seat's kernel stopped before anyone took it; warming a fresh one")
+        task = asyncio.get_running_loop().create_task(retire(kernel_id, event == "restart", refill))
+        retiring.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(retiring.discard)
 
     def watch(kernel_id: str) -> None:
         for event in ("restart", "dead"):
-            manager.add_restart_callback(kernel_id, functools.partial(seat_lost, kernel_id, event), event)
+            manager.add_restart_callback(kernel_id, functools.partial(kernel_lost, kernel_id, event), event)
 
     def watch_when_warm(entry) -> None:
         if not entry.cancelled() and entry.exception() is None:
