@@ -292,6 +292,34 @@ def test_error_pages_carry_no_traceback_or_path(server, planted, token_header):
     assert problems == [], "\n".join(problems)
 
 
+@pytest.mark.parametrize("target", ["/voila/api/shutdown/x", "/api/kernels", "/"])
+def test_a_huge_request_body_is_refused_before_it_is_held(server, token_header, target: str):
+    """Does a 64 MiB body, with or without the token, get the connection closed after at most 1 MiB,
+    instead of being read into the server's memory (Tornado's default limit is 100 MiB)?"""
+    process = psutil.Process(server.process.pid)
+    before = process.memory_info().rss
+    accepted = 0
+    for headers in ({}, token_header):
+        head = [f"POST {target} HTTP/1.1", f"Host: 127.0.0.1:{server.settings.port}", f"Content-Length: {64 * 2**20}"]
+        head += [f"{key}: {value}" for key, value in headers.items()]
+        with socket.create_connection(("127.0.0.1", server.settings.port), timeout=30) as sock:
+            sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+            sent = 0
+            try:
+                while sent < 64 * 2**20:
+                    sock.sendall(b"x" * 2**18)
+                    sent += 2**18
+                reply = sock.recv(200)  # the whole body went in: the server read it all
+            except OSError:
+                reply = b""  # closed while the body was still coming: refused
+            accepted = max(accepted, sent)
+            assert not reply.startswith(b"HTTP/1.1 2"), reply
+    assert accepted < 16 * 2**20, f"the server took {accepted >> 20} MiB of a body it should refuse at 1 MiB"
+    assert (process.memory_info().rss - before) < 32 * 2**20
+    status, _, _ = raw_request(server.settings.port, "/", token_header)
+    assert status in (200, 302)  # and the server still answers
+
+
 # ------------------------------------------------------------------ tokens
 def kernel_id_of(page: str) -> str:
     match = re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', page, re.S)

@@ -19,6 +19,10 @@
   leaves the pool at once and a fresh one is warmed in its place. A participant's kernel that died
   is shut down too: their page already asks them to reload (which brings a new kernel), and the
   empty one would have counted towards the room's cap until culled, 15 minutes later.
+- A request body may be at most 1 MiB (Tornado's default is 100 MiB, read into memory before
+  the token is checked): one request from anyone on the room's network made the server hold
+  about twice its size. Nothing a participant's page sends comes near it; the kernel's messages
+  travel over the websocket, which has its own limit.
 - ``max_participants`` caps the kernels in use: past it, a newcomer gets a short "the room is
   full" page instead of a kernel that would slow everyone down.
 
@@ -247,6 +251,7 @@ class HoldingSpaceVoila(Voila):
     """Voila with gzip (a phone's first visit downloads a third of the bytes) and a participant cap."""
 
     max_participants = Integer(0, config=True, help="Kernels in use at most (0: no cap).")
+    max_body_bytes = Integer(2**20, config=True, help="Largest request body accepted, in bytes.")
 
     def init_handlers(self) -> list:
         return [
@@ -261,6 +266,7 @@ class HoldingSpaceVoila(Voila):
         self.app.settings["holding_space_max_participants"] = self.max_participants
         close_buffers_after_shutdown(self.kernel_manager)
         replace_lost_seats(self.kernel_manager)
+        self.app.listen = functools.partial(self.app.listen, max_body_size=self.max_body_bytes)
         super().listen()
 
 
