@@ -62,8 +62,22 @@ def start_console(tmp: Path, participant: ServerProcess) -> ServerProcess:
         free_port(), data=tmp / "data", extra_env={"HOLDING_SPACE_JOIN_BASE": participant.settings.join_url}
     )
     console = ServerProcess(settings, tmp / "data" / "logs" / "console.log").start()
-    console.wait_until_listening()
+    try:
+        console.wait_until_listening()
+    except BaseException:
+        console.stop()
+        raise
     return console
+
+
+def start_room(tmp: Path, pool_size: int) -> tuple[ServerProcess, ServerProcess]:
+    """A participant server and its console; if the console fails to start, neither outlives the run."""
+    participant = start_server(tmp, pool_size=pool_size)
+    try:
+        return participant, start_console(tmp, participant)
+    except BaseException:
+        participant.stop()
+        raise
 
 
 @pytest.fixture(scope="session")

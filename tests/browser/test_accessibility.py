@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from workshop import content
 
-from ..conftest import start_console, start_server
+from ..conftest import start_room
 from .helpers import open_console
 
 pytestmark = pytest.mark.browser
@@ -41,8 +41,7 @@ FOCUS = """() => {
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("a11y")
-    participant = start_server(tmp, pool_size=3)
-    console = start_console(tmp, participant)
+    participant, console = start_room(tmp, pool_size=3)
     yield participant, console
     console.stop()
     participant.stop()

@@ -21,7 +21,7 @@ from workshop import content
 from workshop.serving.server import ServerProcess
 from workshop.store import Store
 
-from ..conftest import start_console, start_server
+from ..conftest import start_room, start_server
 from .helpers import watch
 
 pytestmark = pytest.mark.browser
@@ -32,8 +32,7 @@ ACTIVE = re.compile("mod-active")
 def rig(tmp_path_factory: pytest.TempPathFactory, browser: Browser):
     """One participant server, one console, one group session (k = 2) for the whole module."""
     tmp = tmp_path_factory.mktemp("faults")
-    participant = start_server(tmp, pool_size=3)
-    console = start_console(tmp, participant)
+    participant, console = start_room(tmp, pool_size=3)
     facilitator = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     facilitator.goto(console.settings.join_url)
     expect(facilitator.locator(".hs-console")).to_be_visible(timeout=60_000)

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from workshop import content
 
-from ..conftest import start_console, start_server
+from ..conftest import start_room
 from .helpers import open_console
 
 pytestmark = pytest.mark.browser
@@ -21,8 +21,7 @@ HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("group")
-    participant = start_server(tmp, pool_size=4)
-    console = start_console(tmp, participant)
+    participant, console = start_room(tmp, pool_size=4)
     yield participant, console, tmp / "data"
     console.stop()
     participant.stop()
