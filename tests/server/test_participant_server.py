@@ -284,3 +284,43 @@ def test_a_tab_closing_during_its_beacon_leaves_no_descriptor_behind(own_server)
     assert _zmq_descriptors(server.process.pid) <= before, (
         f"{raced} tabs closed during their shutdown left ZMQ sockets open: "
         f"{_zmq_descriptors(server.process.pid) - before} eventfds more than before")
+
+
+def test_the_server_raises_a_low_open_file_limit(tmp_path):
+    """Started where a process may open only 256 files (macOS's default; Linux desktops give 1,024,
+    about 50 participants), does the server raise its own limit so a full room fits?"""
+    import resource
+    import subprocess
+    import time
+
+    from workshop.serving.server import ServerSettings, free_port, server_environment, voila_command
+
+    from ..conftest import KIT
+
+    settings = ServerSettings(port=free_port(), pool_size=0, preheat=False, data=tmp_path / "data",
+                              notebooks=KIT / "notebooks", content=KIT / "workshop" / "content")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    process = subprocess.Popen(
+        voila_command(settings), cwd=settings.notebooks, env=server_environment(settings),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard)))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = requests.get(settings.join_url, timeout=30)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, "the server did not start with a limit of 256 files"
+                assert time.monotonic() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.2)
+        assert response.status_code == 200
+        limits = open(f"/proc/{process.pid}/limits").read()
+        soft = int(re.search(r"Max open files\s+(\d+)", limits).group(1))
+        assert soft >= min(4096, hard), f"the server kept a soft limit of {soft} open files"
+    finally:
+        import os
+        import signal
+
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)

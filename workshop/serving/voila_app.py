@@ -23,6 +23,10 @@
   the token is checked): one request from anyone on the room's network made the server hold
   about twice its size. Nothing a participant's page sends comes near it; the kernel's messages
   travel over the websocket, which has its own limit.
+- Each participant holds about 20 of the server's file descriptors (a dozen ZMQ sockets to their
+  kernel, the websocket, the browser's connections), and many systems give a process 1,024 (Linux
+  desktops) or 256 (macOS): a room of 50, or of 12 on a Mac, would hit "too many open files". The
+  server raises its own soft limit towards the hard one at start-up.
 - ``max_participants`` caps the kernels in use: past it, a newcomer gets a short "the room is
   full" page instead of a kernel that would slow everyone down.
 
@@ -270,7 +274,43 @@ class HoldingSpaceVoila(Voila):
         super().listen()
 
 
-main = HoldingSpaceVoila.launch_instance
+#: file descriptors the server asks for: about 20 a participant, 60 participants, and room to spare
+OPEN_FILES_WANTED = 8192
+
+
+def raise_open_file_limit(wanted: int = OPEN_FILES_WANTED) -> tuple[int, int]:
+    """Raise this process's soft limit on open files towards ``wanted`` (never above the hard limit).
+
+    Returns (before, after). Where the system refuses (macOS caps it below an unlimited hard
+    limit), a smaller step is tried; a limit that stays low is logged, not fatal.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit
+        return (0, 0)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    before = soft
+    for target in (wanted, 4096, 2048):
+        if hard != resource.RLIM_INFINITY:
+            target = min(target, hard)
+        if soft != resource.RLIM_INFINITY and soft >= target:
+            break
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+            break
+        except (ValueError, OSError):
+            continue
+    if soft != resource.RLIM_INFINITY and soft < 1500:
+        logging.getLogger(__name__).warning(
+            "this system lets the server open only %s files; a room of more than about %s participants may fail",
+            soft, max(soft // 25, 1))
+    return (before, soft)
+
+
+def main(argv=None) -> None:
+    raise_open_file_limit()
+    HoldingSpaceVoila.launch_instance(argv)
 
 if __name__ == "__main__":
     main()
