@@ -41,8 +41,8 @@ import gzip
 import logging
 
 import tornado.web
-from jupyter_core.utils import ensure_async
 import voila.static_file_handler
+from jupyter_core.utils import ensure_async
 from tornado.web import GZipContentEncoding
 from traitlets import Integer
 from voila.app import Voila
@@ -149,14 +149,17 @@ def close_buffers_after_shutdown(manager) -> None:
     manager._holding_space_buffers_closed = True
 
 
-def _pooled_entry(manager, kernel_id: str):
-    """(notebook, index) of ``kernel_id``'s warm seat in Voila's pool, or None once it was handed out."""
+def warm_seats(manager):
+    """(notebook, index in its pool, kernel id) of each warm seat Voila 0.5 keeps in ``_pools``."""
     for notebook, pool in getattr(manager, "_pools", {}).items():
         for index, entry in enumerate(pool):
             if entry.done() and not entry.cancelled() and entry.exception() is None:
-                if entry.result().get("kernel_id") == kernel_id:
-                    return notebook, index
-    return None
+                yield notebook, index, entry.result().get("kernel_id")
+
+
+def _pooled_entry(manager, kernel_id: str):
+    """(notebook, index) of ``kernel_id``'s warm seat, or None once it was handed out."""
+    return next(((notebook, index) for notebook, index, seat in warm_seats(manager) if seat == kernel_id), None)
 
 
 def replace_lost_seats(manager) -> None:
@@ -244,10 +247,7 @@ class CappedVoilaHandler(TornadoVoilaHandler):
     def _kernels_in_use(self) -> int:
         """Live kernels that are not waiting, warm, in the pool (Voila 0.5 keeps them in ``_pools``)."""
         manager = self.kernel_manager
-        pooled = set()
-        for entry in getattr(manager, "_pools", {}).get(self.notebook_path, []):
-            if entry.done() and not entry.cancelled() and entry.exception() is None:
-                pooled.add(entry.result()["kernel_id"])
+        pooled = {seat for notebook, _, seat in warm_seats(manager) if notebook == self.notebook_path}
         return len(set(manager.list_kernel_ids()) - pooled)
 
 
@@ -274,7 +274,9 @@ class HoldingSpaceVoila(Voila):
         super().listen()
 
 
-#: file descriptors the server asks for: about 20 a participant, 60 participants, and room to spare
+#: the server's file descriptors per participant (a dozen ZMQ sockets, the websocket, connections)
+FILES_PER_PARTICIPANT = 20
+#: what the server asks for: a full room (60) several times over
 OPEN_FILES_WANTED = 8192
 
 
@@ -301,16 +303,17 @@ def raise_open_file_limit(wanted: int = OPEN_FILES_WANTED) -> tuple[int, int]:
             break
         except (ValueError, OSError):
             continue
-    if soft != resource.RLIM_INFINITY and soft < 1500:
+    if soft != resource.RLIM_INFINITY and soft < FILES_PER_PARTICIPANT * 60 + 200:
         logging.getLogger(__name__).warning(
             "this system lets the server open only %s files; a room of more than about %s participants may fail",
-            soft, max(soft // 25, 1))
+            soft, max((soft - 200) // FILES_PER_PARTICIPANT, 1))
     return (before, soft)
 
 
 def main(argv=None) -> None:
     raise_open_file_limit()
     HoldingSpaceVoila.launch_instance(argv)
+
 
 if __name__ == "__main__":
     main()
