@@ -58,3 +58,31 @@ def open_console(browser: Browser, console, width: int = 1280, height: int = 900
     except AssertionError as error:
         raise AssertionError(f"{error}\n--- the console server's log ---\n{console.tail(40)}") from None
     return page
+
+
+#: how far the page reaches past the window's right edge, and the first elements that do: the
+#: scrolling column's width (a page that scrolls sideways) and every drawn element of the app (one
+#: that is cut off at the edge although nothing scrolls)
+SIDEWAYS = """() => {
+  const width = window.innerWidth;
+  const column = document.getElementById('rendered_cells');
+  const scroll = Math.max(document.documentElement.scrollWidth, column ? column.scrollWidth : 0) - width;
+  const out = [];
+  for (const el of document.querySelectorAll('.hs-app *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (r.right > width + 0.5 || r.left < -0.5) {
+      out.push(`${el.tagName.toLowerCase()}.${String(el.className.baseVal ?? el.className).trim().split(/\\s+/).slice(0, 3).join('.')}`
+               + ` [${Math.round(r.left)}, ${Math.round(r.right)}] "${(el.innerText || el.textContent || '').trim().slice(0, 30)}"`);
+    }
+  }
+  return {scroll, out};
+}"""
+
+
+def sideways(page: Page) -> str:
+    """'' if the page fits the window's width; otherwise what reaches past its edge."""
+    found = page.evaluate(SIDEWAYS)
+    if found["scroll"] <= 0 and not found["out"]:
+        return ""
+    return f"{found['scroll']}px of sideways scrolling; past the edge: " + "; ".join(found["out"][:6])

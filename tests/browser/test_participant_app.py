@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from workshop import content
 
-from .helpers import open_app, page_heading, watch
+from .helpers import open_app, page_heading, sideways, watch
 
 pytestmark = pytest.mark.browser
 
@@ -107,17 +107,16 @@ def test_passing_on_the_check_in(page: Page, participant_server):
     expect(page.locator(".hs-checkin .hs-chip").first).to_be_visible()
 
 
-def test_phone_layout_has_no_sideways_scrolling(page: Page, participant_server):
-    """At 375×667, does every page fit the width (no horizontal scrolling)?"""
+@pytest.mark.parametrize("width", [320, 375])
+def test_phone_layout_has_no_sideways_scrolling(page: Page, participant_server, width: int):
+    """At 320 and 375 px, does every page fit the width, with nothing cut off at the edge? (In a
+    group session, with its share rows: test_group_session.py.)"""
+    page.set_viewport_size({"width": width, "height": 667})
     open_app(page, participant_server.settings.join_url)
     themes = content.load_themes()
     for n in range(len(themes)):
         expect(page.locator(f'[data-hs-page="{n}"]')).to_be_visible()
-        overflow = page.evaluate(
-            "() => { const s = document.getElementById('rendered_cells');"
-            " return Math.max(document.documentElement.scrollWidth, s ? s.scrollWidth : 0) - window.innerWidth; }"
-        )
-        assert overflow <= 0, f"{themes[n].key}: {overflow}px of sideways scrolling"
+        assert not (found := sideways(page)), f"{width} px, {themes[n].key}: {found}"
         if n < len(themes) - 1:
             page.get_by_role("button", name="Next").click()
     expect(page.get_by_role("button", name="Next")).to_be_disabled()
