@@ -1,32 +1,55 @@
-"""Charts for the facilitator console: SVG bars with their text summary beside them."""
+"""Charts for the facilitator console: SVG bars with their text summary under them."""
 
 from __future__ import annotations
 
 import html
+import textwrap
 
 from workshop.aggregate import Chart
 
+#: the chart's width in SVG units; it scales with the console's column
+WIDTH = 560
+#: characters on one line of a label (13-unit type, a little under the width at its widest)
+LABEL_CHARS = 62
+#: lines a label may take; a longer one ends in "…" (the text summary always has it whole)
+LABEL_LINES = 3
+LINE, BAR, GAP = 17, 14, 12
+
+
+def label_lines(label: str) -> list[str]:
+    """A bar's label, wrapped to the chart's width: nothing is cut off at its edges."""
+    lines = textwrap.wrap(label, LABEL_CHARS, break_long_words=True, break_on_hyphens=False) or [""]
+    if len(lines) > LABEL_LINES:
+        lines = lines[:LABEL_LINES]
+        lines[-1] = lines[-1][: LABEL_CHARS - 1].rstrip() + "…"
+    return lines
+
 
 def bar_chart(chart: Chart) -> str:
-    """A horizontal bar chart as inline SVG (no script, no external files), plus its summary."""
+    """A horizontal bar chart as inline SVG (no script, no external files), plus its summary.
+
+    Each label sits on its own line(s) above its bar, starting at the left edge: labels drawn to
+    the left of the bars were cut off at the chart's edge ("trong need to hear that we are…").
+    """
     bars = chart.bars
     if not bars:
         return f'<p class="hs-chart-summary">{html.escape(chart.summary())}</p>'
     top = max((count for _, count in bars), default=0) or 1
-    row, label_w, bar_w = 30, 220, 260
-    height = row * len(bars) + 10
+    bar_w = WIDTH - 48  # room for the count after the longest bar
     parts = []
-    for i, (label, count) in enumerate(bars):
-        y = 5 + i * row
+    y = 4
+    for label, count in bars:
+        for line in label_lines(label):
+            y += LINE
+            parts.append(f'<text x="0" y="{y - 4}" class="hs-chart-label">{html.escape(line)}</text>')
         width = 0 if not count else max(4, bar_w * count / top)
-        short = label if len(label) <= 34 else label[:33] + "…"
         parts.append(
-            f'<text x="{label_w - 8}" y="{y + 19}" text-anchor="end" class="hs-chart-label">{html.escape(short)}</text>'
-            f'<rect x="{label_w}" y="{y + 4}" width="{width:.1f}" height="{row - 10}" rx="4" class="hs-chart-bar"/>'
-            f'<text x="{label_w + width + 6:.1f}" y="{y + 19}" class="hs-chart-count">{count}</text>'
+            f'<rect x="0" y="{y}" width="{width:.1f}" height="{BAR}" rx="4" class="hs-chart-bar"/>'
+            f'<text x="{width + 6:.1f}" y="{y + BAR - 2}" class="hs-chart-count">{count}</text>'
         )
+        y += BAR + GAP
     svg = (
-        f'<svg viewBox="0 0 {label_w + bar_w + 40} {height}" role="img" aria-label="{html.escape(chart.summary())}" '
+        f'<svg viewBox="0 0 {WIDTH} {y}" role="img" aria-label="{html.escape(chart.summary())}" '
         f'class="hs-chart">{"".join(parts)}</svg>'
     )
     return (

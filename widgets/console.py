@@ -83,6 +83,9 @@ class FacilitatorConsole(QuietRepr, VBox):
         self._confirming_purge = False
         self._trouble = ""  # "", "action" or "read": what the status line reports
 
+        # The console is read on a laptop (1280×800) while people talk: the session line and the
+        # group answers come first, the QR code and the theme list sit in a narrow column beside
+        # them (at 1280 px the answers used to start 1,319 px down, under everything else).
         title = HTML(f'<h1 class="hs-console-title">{html.escape(t("console_title"))}</h1>')
         self._status = HTML()
         self._status.add_class("hs-notice")
@@ -90,22 +93,32 @@ class FacilitatorConsole(QuietRepr, VBox):
         self._kind = ToggleButtons(
             options=[(t("kind_group"), "group"), (t("kind_couple"), "couple"), (t("kind_one"), "one")], value="group"
         )
-        self._k = BoundedIntText(value=5, min=2, max=30, description=t("console_k"), style={"description_width": "initial"})
+        self._kind.add_class("hs-console-kind")
+        self._k = BoundedIntText(value=5, min=2, max=30, description=t("console_k"))
+        self._k.add_class("hs-stacked")
+        self._k.add_class("hs-console-k")
         self._start = Button(description=t("console_start"), button_style="primary")
         self._setup = VBox([HTML(f"<h2>{html.escape(t('console_new_session'))}</h2>"), self._kind, self._k, self._start])
-        # a running session
+        self._setup.add_class("hs-console-setup")
+        # a running session: one line above everything, and the join code beside the answers
         self._code = HTML()
-        self._qr = HTML()
+        self._code.add_class("hs-console-line")
         self._present = HTML()
         self._end = Button(description=t("console_end"))
-        self._running = VBox([self._code, self._qr, self._present, self._end])
+        self._running = HBox([self._code, self._present, self._end])
         self._running.add_class("hs-console-session")
+        self._qr = HTML()
+        self._qr_large = ToggleButton(value=False, description=t("console_qr_large"), tooltip=t("console_qr_large"))
+        self._qr_large.add_class("hs-qr-toggle")
+        self._join = VBox([self._qr, self._qr_large])
+        self._join.add_class("hs-console-join")
         # themes
         self._theme_buttons = [Button(description=f"{th.number}. {th.title}", tooltip=th.title) for th in self._themes]
         for button, theme in zip(self._theme_buttons, self._themes):
             button.add_class("hs-theme-button")
             button.on_click(lambda _b, key=theme.key: self.move_everyone(key))
         self._follow = ToggleButton(value=True, description=t("console_follow_on"))
+        self._follow.add_class("hs-follow-toggle")
         self._themes_box = VBox([HTML(f"<h2>{html.escape(t('console_themes'))}</h2>"), self._follow, *self._theme_buttons])
         self._themes_box.add_class("hs-console-themes")
         # answers, notes, data
@@ -113,18 +126,22 @@ class FacilitatorConsole(QuietRepr, VBox):
         self._answers.add_class("hs-console-answers")
         self._notes = HTML()
         self._notes.add_class("hs-console-notes")
-        self._export = Button(description=t("console_export"))
-        self._purge = Button(description=t("console_purge"), button_style="danger")
+        self._notes.layout.display = "none"  # until a theme is chosen
+        self._export = Button(description=t("console_export"), tooltip=t("console_export"))
+        self._purge = Button(description=t("console_purge"), tooltip=t("console_purge"), button_style="danger")
         self._data_note = HTML()
         self._downloader = Downloader()
-        data = VBox([HTML(f"<h2>{html.escape(t('console_data'))}</h2>"), HBox([self._export, self._purge]), self._data_note, self._downloader])
-        main = VBox([self._answers, self._notes])
+        data_buttons = HBox([self._export, self._purge])
+        data_buttons.add_class("hs-console-data-buttons")
+        data = VBox([HTML(f"<h2>{html.escape(t('console_data'))}</h2>"), data_buttons, self._data_note, self._downloader])
+        data.add_class("hs-console-data")
+        main = VBox([self._setup, self._answers, self._notes])
         main.add_class("hs-console-main")
-        side = VBox([self._setup, self._running, self._themes_box, data])
+        side = VBox([self._join, self._themes_box, data])
         side.add_class("hs-console-side")
-        columns = HBox([side, main])
+        columns = HBox([main, side])
         columns.add_class("hs-console-columns")
-        super().__init__([title, self._status, columns], **kwargs)
+        super().__init__([title, self._status, self._running, columns], **kwargs)
         self.add_class("hs-app")
         self.add_class("hs-console")
 
@@ -132,6 +149,7 @@ class FacilitatorConsole(QuietRepr, VBox):
         self._start.on_click(lambda _b: self.start_session(self._kind.value, self._k.value))
         self._end.on_click(lambda _b: self.end_session())
         self._follow.observe(self._on_follow, names="value")
+        self._qr_large.observe(self._on_qr_large, names="value")
         self._export.on_click(lambda _b: self.export())
         self._purge.on_click(lambda _b: self._on_purge_click())
         self.observe(self._on_theme, names="theme")
@@ -169,29 +187,47 @@ class FacilitatorConsole(QuietRepr, VBox):
         live = session is not None and not session.ended
         self._setup.layout.display = "none" if live else None
         self._running.layout.display = None if session is not None else "none"
+        self._join.layout.display = None if live else "none"
+        self._qr_large.value = False
         for button in (self._export, self._purge):
             button.disabled = session is None
         for button in (*self._theme_buttons, self._follow, self._end):
             button.disabled = not live
         if session is not None:
             url = join_url(self.join_base, session.code)
-            qr = segno.make(url, error="m").svg_inline(scale=7, dark="#1f2d33", light="#ffffff")
-            self._code.value = (
-                f'<p class="hs-console-code">{html.escape(t("console_code"))} <strong>{html.escape(session.display_code)}</strong>'
-                f' · {html.escape(t("kind_" + session.kind))}'
-                + (f" · k = {session.k}" if session.kind == "group" else "")
-                + f'</p><p class="hs-console-url"><a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(url)}</a></p>'
-            )
-            self._qr.value = (
-                f'<div class="hs-qr" role="img" aria-label="{html.escape(t("console_qr_label"))}">{qr}</div>'
-                if live
-                else f'<p class="hs-hint">{html.escape(t("console_ended_note"))}</p>'
-            )
+            self._code.value = self._session_line(session, url)
+            self._qr.value = self._qr_html(session, url) if live else ""
             self._follow.value = session.follow
             self.theme = session.theme or self._themes[0].key
         self._signature = None
         self.refresh()
         self._ensure_polling()
+
+    @staticmethod
+    def _session_line(session: Session, url: str) -> str:
+        """Code, kind, k and the join address, each kept whole on its line."""
+        parts = [
+            f'{html.escape(t("console_code"))} <strong>{html.escape(session.display_code)}</strong>',
+            html.escape(t("kind_" + session.kind)),
+        ]
+        if session.kind == "group":
+            parts.append(f"k\u00a0=\u00a0{session.k}")
+        items = "".join(f'<span class="hs-console-item">{part}</span>' for part in parts)
+        note = "" if not session.ended else f'<span class="hs-console-item hs-hint">{html.escape(t("console_ended_note"))}</span>'
+        return (
+            f'<p class="hs-console-code">{items}{note}</p>'
+            f'<p class="hs-console-url"><a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(url)}</a></p>'
+        )
+
+    @staticmethod
+    def _qr_html(session: Session, url: str) -> str:
+        """The join address as a QR code that scales with its box (a viewBox, no fixed size), and the
+        session code under it for anyone who types the address."""
+        qr = segno.make(url, error="m").svg_inline(scale=1, dark="#1f2d33", light="#ffffff", omitsize=True)
+        return (
+            f'<div class="hs-qr" role="img" aria-label="{html.escape(t("console_qr_label"))}">{qr}</div>'
+            f'<p class="hs-qr-code">{html.escape(session.display_code)}</p>'
+        )
 
     # ------------------------------------------------------------------ live view
     def _ensure_polling(self) -> None:
@@ -302,7 +338,13 @@ class FacilitatorConsole(QuietRepr, VBox):
 
     # ------------------------------------------------------------------ data
     def export_csv(self) -> str:
-        """The session's shared answers as CSV (no pseudonyms): what the facilitator may keep."""
+        """The session's shared answers as CSV (no pseudonyms): what the facilitator may keep.
+
+        Rows are sorted by exercise, field and value, never kept in the order they were shared: one
+        person's answers to an exercise were written together and sat next to each other, so
+        anyone holding the file could regroup them per person. Sorted, the file depends only on
+        what was shared, not on who shared it or when.
+        """
         import pandas as pd  # only the console needs pandas
 
         titles = {th.key: th.title for th in self._themes}
@@ -318,6 +360,7 @@ class FacilitatorConsole(QuietRepr, VBox):
             for share in self.store.shares(self.session)
         ]
         frame = pd.DataFrame(rows, columns=["session", "theme", "exercise", "field", "value", "hidden"])
+        frame = frame.sort_values(["exercise", "field", "value", "hidden"], kind="stable", ignore_index=True)
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False)
         return buffer.getvalue()
@@ -363,7 +406,17 @@ class FacilitatorConsole(QuietRepr, VBox):
         self._notes.value = (
             f'<h2>{html.escape(t("console_notes"))}</h2>' + self.notes_html(self.theme) if self.theme else ""
         )
+        self._notes.layout.display = None if self.theme else "none"
         self.refresh(force=True)
+
+    def _on_qr_large(self, change: dict) -> None:
+        """Show the join code over the whole console, for the room to scan, and back."""
+        if change["new"]:
+            self._join.add_class("hs-console-join-large")
+            self._qr_large.description = self._qr_large.tooltip = t("console_qr_small")
+        else:
+            self._join.remove_class("hs-console-join-large")
+            self._qr_large.description = self._qr_large.tooltip = t("console_qr_large")
 
     def _say(self, text: str) -> None:
         self._status.value = f'<p class="hs-notice-info" role="status">{html.escape(text)}</p>'

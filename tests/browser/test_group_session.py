@@ -177,3 +177,84 @@ def test_no_page_of_a_group_session_is_wider_than_a_phone(browser: Browser, serv
     facilitator.get_by_role("button", name=texts["console_end"]).click()
     for page in [*phones.values(), facilitator]:
         page.context.close()
+
+
+BOX = """s => Array.from(document.querySelectorAll(s)).filter(e => e.getBoundingClientRect().height > 0).map(e => {
+  const r = e.getBoundingClientRect();
+  return {top: r.top, bottom: r.bottom, left: r.left, width: r.width, height: r.height, lines: e.getClientRects().length,
+          text: (e.innerText || '').trim(), fits: e.scrollWidth <= e.clientWidth + 1};
+})"""
+LABELS = """() => Array.from(document.querySelectorAll('.hs-console svg.hs-chart')).flatMap(svg => {
+  const width = svg.viewBox.baseVal.width;
+  return Array.from(svg.querySelectorAll('text.hs-chart-label')).map(t => {
+    const b = t.getBBox();
+    return {text: t.textContent, left: b.x, right: b.x + b.width, width};
+  });
+})"""
+
+
+def test_at_a_laptop_width_the_console_shows_the_group_answers_first(browser: Browser, servers):
+    """At 1280×800, can the facilitator read k before starting, see the session on one line, and see
+    the group's chart on the first screen, with every chart label whole, and the Export button on one line?"""
+    _participant, console, _data = servers
+    texts = content.ui_text()
+    themes = content.load_themes()
+    facilitator = open_console(browser, console, 1280, 800)
+    k_box = facilitator.evaluate(BOX, ".hs-console-k input")[0]
+    assert k_box["width"] >= 48 and k_box["fits"], f"the k box is too narrow to show its value: {k_box}"
+    url = start_session(facilitator, "group", k=2)
+    for item in facilitator.evaluate(BOX, ".hs-console-code .hs-console-item"):
+        assert item["lines"] == 1, f"the session line breaks inside {item['text']!r}"
+    people = [join(browser, url) for _ in range(2)]
+    for person in people:
+        person.get_by_role("button", name=texts["consent_share"]).click()
+    facilitator.get_by_role("button", name=f"1. {themes[1].title}").click()
+    items = content.stirs_up()
+    longest = max(items, key=lambda item: len(item["text"]))
+    for person in people:
+        expect(heading(person)).to_have_text(themes[1].title, timeout=15_000)
+        person.get_by_role("button", name=longest["text"]).click()
+    chart = facilitator.locator(".hs-console-answers svg.hs-chart").first
+    expect(chart).to_be_visible(timeout=20_000)
+    expect(facilitator.locator(".hs-console-answers .hs-chart-summary").first).to_contain_text(f"{longest['text']}: 2")
+    answers = facilitator.evaluate(BOX, ".hs-console-answers")[0]
+    first_chart = facilitator.evaluate(BOX, ".hs-console-answers svg.hs-chart")[0]
+    assert answers["top"] < 200, f"the group answers start {answers['top']:.0f} px down"
+    assert first_chart["top"] + 200 < 800, f"the first chart starts {first_chart['top']:.0f} px down, below the first screen"
+    labels = facilitator.evaluate(LABELS)
+    assert labels and longest["text"] in " ".join(label["text"] for label in labels)
+    for label in labels:
+        assert label["left"] >= 0 and label["right"] <= label["width"] + 0.5, f"a chart label is cut off: {label}"
+    export = facilitator.evaluate(BOX, ".hs-console-data-buttons .jupyter-button")[0]
+    assert export["height"] < 56, f"'{export['text']}' takes {export['height']:.0f} px, more than one line"
+    assert not (found := sideways(facilitator)), found
+    facilitator.get_by_role("button", name=texts["console_end"]).click()
+    for page in [*people, facilitator]:
+        page.context.close()
+
+
+def test_the_join_code_can_be_shown_large_for_the_room(browser: Browser, servers):
+    """Does the QR code scale with its box (a viewBox, no fixed size), fill most of the screen when shown
+    large, and go back to the console's column?"""
+    _participant, console, _data = servers
+    texts = content.ui_text()
+    facilitator = open_console(browser, console, 1280, 800)
+    start_session(facilitator, "group", k=2)
+    qr = facilitator.locator(".hs-qr svg")
+    expect(qr).to_be_visible()
+    assert qr.get_attribute("viewBox") and qr.get_attribute("width") is None and qr.get_attribute("height") is None
+    small = qr.bounding_box()
+    facilitator.set_viewport_size({"width": 1280, "height": 500})  # the console scrolls: the large code must not
+    facilitator.evaluate("() => { document.getElementById('rendered_cells').scrollTop = 100000; }")
+    facilitator.get_by_role("button", name=texts["console_qr_large"]).click()
+    expect(facilitator.get_by_role("button", name=texts["console_qr_small"])).to_be_visible()
+    large = qr.bounding_box()
+    assert large["width"] >= 0.6 * 500 > small["width"], (small, large)
+    assert large["x"] >= 0 and large["x"] + large["width"] <= 1280 and large["y"] >= 0 and large["y"] + large["height"] <= 500
+    expect(facilitator.locator(".hs-qr-code")).to_be_visible()
+    facilitator.get_by_role("button", name=texts["console_qr_small"]).click()
+    facilitator.set_viewport_size({"width": 1280, "height": 800})
+    expect(facilitator.get_by_role("button", name=texts["console_qr_large"])).to_be_visible()
+    assert qr.bounding_box()["width"] == small["width"]
+    facilitator.get_by_role("button", name=texts["console_end"]).click()
+    facilitator.context.close()

@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
+import re
+
+from widgets.charts import LABEL_CHARS, bar_chart
 from widgets.console import FacilitatorConsole, join_url
+from workshop.aggregate import Chart
 from workshop import content
 from workshop.store import Store, pseudonym
 
@@ -27,6 +31,8 @@ def test_starting_a_session_shows_its_code_qr_and_join_address(console: Facilita
     session = console.start_session("group", k=5)
     assert session.display_code in console._code.value
     assert "<svg" in console._qr.value
+    svg = re.search(r"<svg[^>]*>", console._qr.value).group(0)
+    assert "viewBox=" in svg and " width=" not in svg and " height=" not in svg  # CSS can scale it
     assert join_url(console.join_base, session.code) == f"http://192.0.2.1:8866/?token=abc&s={session.code}"
     assert console._setup.layout.display == "none"
 
@@ -90,6 +96,26 @@ def test_export_holds_shares_without_pseudonyms(console: FacilitatorConsole):
     assert "being_left" in csv and pseudonym(console.session.code, f"{0:032x}") not in csv
 
 
+def test_the_export_cannot_be_regrouped_per_person(tmp_path: Path):
+    """Is the CSV the same whatever order people shared in, so no one's answers sit together in it?"""
+    answers = {
+        0: [("item", "being_left"), ("item", "not_enough"), ("item", "unseen")],
+        1: [("item", "unseen"), ("item", "pushed_away")],
+        2: [("item", "being_left"), ("item", "relief")],
+    }
+    exports = []
+    for order in ([0, 1, 2], [2, 0, 1]):
+        console = FacilitatorConsole(store=Store(f"sqlite:///{tmp_path / f'{order[0]}.sqlite'}"), join_base="http://x/?token=a")
+        console.start_session("group", k=2)
+        for n in order:
+            share(console, n, f"{THEME1}/0", answers[n])
+        share(console, 1, "07_closing/1", [("text", "kind words")])
+        exports.append(console.export_csv().replace(console.session.display_code, "CODE"))
+    assert exports[0] == exports[1]
+    values = [line.split(",")[4] for line in exports[0].splitlines()[1:]]
+    assert values[:7] == sorted(v for rows in answers.values() for _, v in rows)
+
+
 def test_purge_needs_a_second_click_and_deletes(console: FacilitatorConsole):
     """Does purge ask for confirmation, then delete the session for good?"""
     session = console.start_session()
@@ -117,3 +143,15 @@ def test_an_ended_session_can_still_be_exported_and_purged(console: FacilitatorC
     console._purge.click()
     console._purge.click()
     assert console.store.session(session.code) is None
+
+
+def test_chart_labels_start_at_the_left_edge_and_wrap_whole():
+    """Is every bar's label drawn from the chart's left edge, a long one wrapped onto lines that
+    together hold all of it, and the counts beside the bars?"""
+    long = "A strong need to hear, again and again, that we are okay and that nothing has changed between us"
+    svg = bar_chart(Chart(title="What it stirs up", bars=[(long, 3), ("Relief", 0)], respondents=3))
+    labels = re.findall(r'<text x="([^"]+)" y="[^"]+" class="hs-chart-label">([^<]*)</text>', svg)
+    assert {x for x, _ in labels} == {"0"}
+    assert all(len(text) <= LABEL_CHARS for _, text in labels)
+    assert " ".join(text for _, text in labels) == f"{long} Relief"
+    assert re.findall(r'class="hs-chart-count">(\d+)<', svg) == ["3", "0"]

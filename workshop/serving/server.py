@@ -119,7 +119,10 @@ def console_settings(port: int, data: Path | None = None, **kwargs) -> ServerSet
 def voila_command(settings: ServerSettings) -> list[str]:
     """The Voila command line for a server of the kit (participant app or console)."""
     texts = content.ui_text(settings.content)
-    resources = {"hs_loading": texts["loading"], "hs_noscript": texts["noscript"]}
+    # which page this server shows: the template marks its body, so the console's wide layout is in
+    # place at the first paint (the page's column is measured once, when it is first drawn)
+    kind = "console" if settings.notebook == "facilitator.ipynb" else "app"
+    resources = {"hs_loading": texts["loading"], "hs_noscript": texts["noscript"], "hs_page": kind}
     notebook = settings.notebooks / settings.notebook
     culling = (
         [
