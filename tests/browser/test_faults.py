@@ -122,6 +122,22 @@ def expect_resumed_in_session(page: Page, words: list[str], typed: str) -> None:
     assert "Traceback" not in page.locator("body").inner_text()
 
 
+#: (widgets marked disconnected, how many of them draw ipywidgets' "chain-broken" glyph before themselves)
+BROKEN_ICONS = """() => {
+  const cut = Array.from(document.querySelectorAll('.jupyter-widgets-disconnected'));
+  const drawn = cut.filter(e => !['none', 'normal', ''].includes(getComputedStyle(e, '::before').content));
+  return [cut.length, drawn.length];
+}"""
+
+
+def expect_no_broken_icons(page: Page) -> None:
+    """While the connection is gone, no widget shows the glyph ipywidgets draws in Font Awesome, a
+    font the kit does not load: phones drew a broken-image box where every widget was."""
+    page.wait_for_function(f"() => ({BROKEN_ICONS})()[0] > 0", timeout=10_000)  # the state under test is there
+    cut, drawn = page.evaluate(BROKEN_ICONS)
+    assert drawn == 0, f"{drawn} of {cut} disconnected widgets draw a broken-icon glyph"
+
+
 def console_count(rig, n: int) -> None:
     expect(rig["facilitator"].locator(".hs-waiting, .hs-chart-summary").first).to_contain_text(str(n), timeout=20_000)
 
@@ -146,6 +162,7 @@ def test_a_killed_kernel_says_reload_and_the_participant_resumes_in_the_session(
     expect(banner(page)).to_have_attribute("data-state", "lost", timeout=30_000)
     expect(banner(page)).to_have_attribute("role", "alert")
     expect(banner(page)).to_contain_text(text("connection_lost")[:40])
+    expect_no_broken_icons(page)
     assert words[2] in shared(rig), "the share made before the kernel died is gone"
     wait_for(lambda: all(kernel_id not in " ".join(p.cmdline()) for p in rig["participant"].kernel_processes()),
              what="the end of the restarted, empty kernel (it would count towards the room's cap)")
