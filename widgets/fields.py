@@ -11,6 +11,7 @@ from ipywidgets import HTML, Box, Layout, Text, Textarea, ToggleButton, VBox
 
 from ._text import t
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BLOCK = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # keeps line breaks
 
@@ -24,6 +25,46 @@ def clean_text(value: str, limit: int, multiline: bool = False) -> str:
     pattern = _CONTROL_BLOCK if multiline else _CONTROL_LINE
     value = value.encode("utf-8", "ignore").decode("utf-8")
     return pattern.sub("", value.replace("\r\n", "\n"))[:limit]
+
+
+def replace_broken(value: str) -> tuple[str, int]:
+    """``value`` with each unpaired UTF-16 surrogate (half a character) replaced by U+FFFD, and how many.
+
+    JSON from a browser can carry one (pasted text cut in the middle of an emoji, or a page that
+    sends it on purpose); Python keeps it in a ``str``, but no message holding it can be sent
+    back, so ipywidgets' echo of the value failed and the field stopped working.
+    """
+    return _LONE_SURROGATE.subn("\ufffd", value)
+
+
+class _CleanEntry(traitlets.HasTraits):
+    """Mixin for ipywidgets' text inputs: text from the browser is cleaned where it enters the kernel.
+
+    ``set_state`` is where ipywidgets applies what the browser sent, and echoes it back at once;
+    a broken character is replaced there, before the echo, so the echo (and the field in the
+    browser) carry the replacement. ``replaced`` counts the characters replaced.
+    """
+
+    replaced = traitlets.Int(0)
+
+    def set_state(self, sync_data: dict) -> None:
+        cleaned, count = {}, 0
+        for name, value in sync_data.items():
+            if isinstance(value, str):
+                value, n = replace_broken(value)
+                count += n
+            cleaned[name] = value
+        super().set_state(cleaned)  # type: ignore[misc]
+        if count:
+            self.replaced += count
+
+
+class CleanText(_CleanEntry, Text):
+    """A one-line text input whose browser-sent text is cleaned on arrival."""
+
+
+class CleanTextarea(_CleanEntry, Textarea):
+    """A multi-line text input whose browser-sent text is cleaned on arrival."""
 
 
 def label(text: str, css: str = "hs-label") -> HTML:
@@ -44,14 +85,15 @@ class TextBox(VBox):
         self._limit = limit
         self._multiline = multiline
         if multiline:
-            self._input = Textarea(description=label, placeholder=placeholder, rows=4, continuous_update=True)
+            self._input = CleanTextarea(description=label, placeholder=placeholder, rows=4, continuous_update=True)
         else:
-            self._input = Text(description=label, placeholder=placeholder, continuous_update=True)
+            self._input = CleanText(description=label, placeholder=placeholder, continuous_update=True)
         self._input.add_class("hs-stacked")
         self._note = HTML()
         super().__init__([self._input, self._note], **kwargs)
         self.add_class("hs-textbox")
         self._input.observe(self._on_input, names="value")
+        self._input.observe(self._on_replaced, names="replaced")
         self.observe(self._on_value, names="value")
 
     @traitlets.validate("value")
@@ -65,6 +107,9 @@ class TextBox(VBox):
             self._note.value = f'<p class="hs-note" role="status">{html.escape(t("text_too_long", limit=self._limit))}</p>'
         if self._input.value != self.value:
             self._input.value = self.value
+
+    def _on_replaced(self, _change: dict) -> None:
+        self._note.value = f'<p class="hs-note" role="status">{html.escape(t("text_replaced"))}</p>'
 
     def _on_value(self, _change: dict) -> None:
         if self._input.value != self.value:

@@ -258,3 +258,48 @@ def test_the_join_code_can_be_shown_large_for_the_room(browser: Browser, servers
     assert qr.bounding_box()["width"] == small["width"]
     facilitator.get_by_role("button", name=texts["console_end"]).click()
     facilitator.context.close()
+
+
+LONE_SURROGATE = """([selector, before, after]) => {
+  const box = document.querySelector(selector);
+  box.focus();
+  box.value = before + '\\ud800' + after;  // half of a character: a browser can hold and send one
+  box.dispatchEvent(new Event('input', {bubbles: true}));
+}"""
+
+
+def test_a_broken_character_in_a_text_field_loses_nothing(browser: Browser, servers):
+    """A lone UTF-16 surrogate typed or pasted into the takeaway: is it replaced where it enters, is the
+    participant told, and do their words, everything typed afterwards and their share all arrive, with
+    no traceback in the server's log?"""
+    from workshop.store import Store
+
+    participant, console, data = servers
+    texts = content.ui_text()
+    themes = content.load_themes()
+    facilitator = open_console(browser, console)
+    url = start_session(facilitator, "group", k=2)
+    person = join(browser, url)
+    person.get_by_role("button", name=texts["consent_share"]).click()
+    facilitator.get_by_role("button", name=f"{themes[-1].number}. {themes[-1].title}").click()
+    expect(heading(person)).to_have_text(themes[-1].title, timeout=15_000)
+    writing = person.locator(".hs-writing")
+    writing.locator(".hs-share input").check()
+    before = participant.log_text().count("Traceback")
+    person.evaluate(LONE_SURROGATE, [".hs-writing textarea", "kind to myself ", " today"])
+    expect(writing.locator(".hs-note")).to_contain_text(texts["text_replaced"][:30], timeout=10_000)
+    writing.locator("textarea").press("End")
+    writing.locator("textarea").press_sequentially(" and tomorrow")
+    store = Store(f"sqlite:///{data / 'holding-space.sqlite'}")
+    session = store.session(url.split("s=")[-1])
+    wanted = "kind to myself \ufffd today and tomorrow"
+    deadline = time.monotonic() + 20
+    while [row.value for row in store.shares(session) if row.field == "text"] != [wanted]:
+        assert time.monotonic() < deadline, f"the share never arrived whole: {[r.value for r in store.shares(session)]}"
+        time.sleep(0.2)
+    expect(writing.locator(".hs-private")).to_contain_text(texts["shared_note"][:30])
+    assert participant.log_text().count("Traceback") == before, participant.tail(40)
+    assert "Traceback" not in person.locator("body").inner_text()
+    facilitator.get_by_role("button", name=texts["console_end"]).click()
+    for page in (person, facilitator):
+        page.context.close()

@@ -61,6 +61,23 @@ def test_every_text_field_bounds_and_cleans_hostile_input(text):
     assert not MARKUP.search(_strip_kit_markup(body.replace('<button class="print"', ""))), "take-home"
 
 
+@pytest.mark.parametrize("text", [*CORPUS, "half \ud83d of an emoji", "\udfff", "pair \ud83d\ude00 and \udc80 lone"])
+def test_what_a_browser_sends_into_a_text_field_can_always_be_echoed_back(text):
+    """Sent by a browser (ipywidgets' set_state, as from the websocket), is every string, half characters
+    included, kept in a form that can travel back to the browser, with a note when a character was replaced?"""
+    from jupyter_client.session import json_packer
+
+    for exercise in exercises():
+        for box in text_boxes(exercise):
+            box._input.set_state({"value": text})
+            json_packer(box._input.get_state())  # the echo and every later update: raised on half a character
+            json_packer({"value": box.value})
+            assert not re.search("[\ud800-\udfff]", box.value)
+            broken = bool(re.search("[\ud800-\udfff]", text))
+            assert ("\ufffd" in box.value) == broken or len(text) > box._limit
+            assert (content.ui_text()["text_replaced"][:30] in box._note.value) == broken
+
+
 def _html_widgets(widget):
     from ipywidgets import HTML
 
