@@ -4,10 +4,13 @@ Starts the real participant server and facilitator console with the kit's launch
 one facilitator and N participants (Playwright contexts in the system Chromium), starts a group
 session, and moves everyone through the themes. Writes ``benchmarks/results/follow.json``.
 
-    python benchmarks/follow.py [--n 5 30] [--moves 6] [--talk 30]
+    python benchmarks/follow.py [--n 5 30] [--moves 6] [--talk 30] [--route 1 3 5 7 6 7@3 2 0] [--seats 4]
 
 Between moves the facilitator talks (``--talk`` seconds; minutes in a real room), as the kit
-expects: participant kernels build the next theme out of sight in that time.
+expects: participant kernels build the themes out of sight in that time. ``--route`` gives the
+themes in the order the facilitator moves to them, jumps included; ``7@3`` moves to theme 7 only
+3 s after the move before. Without it, the facilitator steps through the themes one by one.
+The participant server is started as ``make workshop`` starts it (``--seats`` warm seats, 4).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from workshop.serving.server import ServerProcess, ServerSettings, console_setti
 
 WATCH = """(index) => {
   window.__hsSeen = window.__hsSeen || {};
+  window.__hsSeen[index] = null;  // a theme visited before counts from this move
   const mark = () => {
     if (document.querySelector(`[data-hs-page="${index}"]`) && !window.__hsSeen[index]) window.__hsSeen[index] = Date.now();
   };
@@ -42,9 +46,20 @@ WATCH = """(index) => {
 
 
 
-def run(n: int, moves: int, chromium: str, talk: float) -> dict:
+def parse_route(route: list[str] | None, moves: int, themes: int, talk: float) -> list[tuple[int, float]]:
+    """[(theme index, seconds of talk before the move)]: ``--route`` or one theme after another."""
+    if not route:
+        return [(1 + move % (themes - 1), talk) for move in range(moves)]
+    steps = []
+    for step in route:
+        index, _, wait = step.partition("@")
+        steps.append((int(index), float(wait) if wait else talk))
+    return steps
+
+
+def run(n: int, route: list[tuple[int, float]], chromium: str, seats: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"hs-follow-{n}-"))
-    participant = ServerSettings(port=free_port(), bind="127.0.0.1", pool_size=n, data=tmp / "data")
+    participant = ServerSettings(port=free_port(), bind="127.0.0.1", pool_size=seats, data=tmp / "data")
     console = console_settings(free_port(), data=tmp / "data", extra_env={"HOLDING_SPACE_JOIN_BASE": participant.join_url})
     servers = [ServerProcess(participant, tmp / "p.log").start(), ServerProcess(console, tmp / "c.log").start()]
     themes = content.load_themes()
@@ -52,7 +67,7 @@ def run(n: int, moves: int, chromium: str, talk: float) -> dict:
     try:
         for server in servers:
             server.wait_until_listening()
-        servers[0].wait_until_warm(timeout=60 + 10 * n)
+        servers[0].wait_until_warm(timeout=60 + 10 * seats)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             facilitator = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
@@ -69,9 +84,9 @@ def run(n: int, moves: int, chromium: str, talk: float) -> dict:
                 page.get_by_role("button", name=texts["consent_share"]).click(timeout=120_000)
             facilitator.locator(".hs-console-present", has_text=f"{n} here").wait_for(timeout=120_000)
             results = []
-            for move in range(moves):
+            previous = 0
+            for index, talk in route:
                 time.sleep(talk)
-                index = 1 + move % (len(themes) - 1)
                 for page in people:
                     page.evaluate(WATCH, index)
                 clicked = facilitator.evaluate(
@@ -87,17 +102,23 @@ def run(n: int, moves: int, chromium: str, talk: float) -> dict:
                             seen[i] = page.evaluate(f"() => (window.__hsSeen || {{}})[{index}] || null")
                     time.sleep(0.05)
                 delays = [(s - clicked) / 1000 for s in seen if s is not None]
-                results.append({"theme": index, "switched": len(delays), "all_switched_s": max(delays) if len(delays) == n else None,
+                results.append({"from": previous, "theme": index, "after_talk_s": talk, "switched": len(delays),
+                                "all_switched_s": max(delays) if len(delays) == n else None,
                                 "median_s": statistics.median(delays) if delays else None})
+                previous = index
             rss = sum(p.memory_info().rss for p in servers[0].kernel_processes()) / 2**20
             browser.close()
     finally:
         for server in servers:
             server.stop()
     complete = [r["all_switched_s"] for r in results if r["all_switched_s"] is not None]
+    jumps = [r["all_switched_s"] for r in results if abs(r["theme"] - r["from"]) > 1 and r["all_switched_s"] is not None]
     return {
         "participants": n,
+        "seats": seats,
+        "route": [f"{index}@{talk:g}" for index, talk in route],
         "moves": len(results),
+        "jumps_all_switched_max_s": round(max(jumps), 3) if jumps else None,
         "moves_where_everyone_switched": len(complete),
         "all_switched_s": {
             "median": round(statistics.median(complete), 3) if complete else None,
@@ -114,16 +135,22 @@ def main() -> int:
     parser.add_argument("--n", type=int, nargs="+", default=[5, 30])
     parser.add_argument("--moves", type=int, default=6)
     parser.add_argument("--talk", type=float, default=30.0, help="seconds between moves (default 30)")
+    parser.add_argument("--route", nargs="+", help="themes to move to in order, e.g. 1 3 5 7 6 7@3 (theme@seconds of talk)")
+    parser.add_argument("--seats", type=int, default=4, help="warm seats, as make workshop (default 4)")
     parser.add_argument("--out", type=Path, default=KIT / "benchmarks" / "results" / "follow.json")
     args = parser.parse_args()
     chromium = chromium_or_exit()
-    runs = [run(n, args.moves, chromium, args.talk) for n in args.n]
+    route = parse_route(args.route, args.moves, len(content.load_themes()), args.talk)
+    runs = [run(n, route, chromium, args.seats) for n in args.n]
     result = {"when": time.strftime("%Y-%m-%d %H:%M"), "cpus": psutil.cpu_count(), "talk_s": args.talk, "runs": runs}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     for r in runs:
         print(f"{r['participants']:>3} participants: everyone switched in median {r['all_switched_s']['median']} s, "
-              f"max {r['all_switched_s']['max']} s ({r['moves_where_everyone_switched']}/{r['moves']} moves complete)")
+              f"max {r['all_switched_s']['max']} s, jumps max {r['jumps_all_switched_max_s']} s "
+              f"({r['moves_where_everyone_switched']}/{r['moves']} moves complete)")
+        for move in r["per_move"]:
+            print(f"      {move['from']} -> {move['theme']} after {move['after_talk_s']:g} s: everyone in {move['all_switched_s']} s")
     return 0
 
 

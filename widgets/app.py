@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import random
 from typing import Any
 
 import traitlets
@@ -30,6 +31,12 @@ from .takehome import TakeHome
 PREBUILD_AFTER_JOIN = 10.0
 #: how long after moving to a theme the next one is built: once the move itself has been drawn
 PREBUILD_AFTER_MOVE = 2.0
+#: while the facilitator moves everyone, the seconds between building two further themes: they may
+#: jump to any theme, and a jump to one not built took 3.2-4.2 s for six phones (the budget is 2 s)
+PREBUILD_GAP = 3.0
+#: each wait is longer by up to this share, at random, so a room that joined or moved at the same
+#: moment does not build at the same moment
+PREBUILD_JITTER = 0.5
 
 
 class ParticipantApp(LiveSession, QuietRepr, VBox):
@@ -142,28 +149,50 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             self._wire(page)
         return page
 
-    def _prebuild_soon(self, index: int, delay: float) -> None:
-        """Build theme ``index`` ``delay`` seconds from now, while the participant reads this one.
+    def _prebuild_soon(self, delay: float) -> None:
+        """Build the next theme not built yet ``delay`` seconds from now, while the participant reads.
 
         Moving on (alone, or the whole room when the facilitator moves everyone) then only swaps
         what is shown; building a theme's widgets was most of a move's work in the kernel. Only
         once the participant's browser has drawn the app (its bridge reported): a preheated kernel
         waiting for someone keeps just the first theme, and a room joining at once is not slowed.
+        Alone, a participant only goes Next or Back, so only the next theme is built; while the
+        facilitator moves everyone, every theme is built, one at a time, because they may jump.
         """
         loop = running_loop()
-        if loop is None or not 0 <= index < len(self._themes) or self._pages[index] is not None:
+        if loop is None:
             return
         if self._prebuild_handle is not None:
             self._prebuild_handle.cancel()
-        self._prebuild_handle = loop.call_later(delay, self._prebuild, index)
+            self._prebuild_handle = None
+        if self._next_to_build() is not None:
+            wait = delay * (1 + PREBUILD_JITTER * random.random())
+            self._prebuild_handle = loop.call_later(wait, self._prebuild)
 
-    def _prebuild(self, index: int) -> None:
+    def _next_to_build(self) -> int | None:
+        """The theme to build next: the one after this; while following, the first not built after it."""
+        total = len(self._themes)
+        ahead = range(1, total) if self.following else range(1, 2)
+        for step in ahead:
+            index = self.page + step
+            if self.following:
+                index %= total  # on to the end, then the earlier themes
+            if 0 <= index < total and self._pages[index] is None:
+                return index
+        return None
+
+    def _prebuild(self) -> None:
         self._prebuild_handle = None
+        index = self._next_to_build()
+        if index is None:
+            return
         try:
-            if index < len(self._pages):
-                self._page(index)
+            self._page(index)
         except Exception:  # the page is built again when shown; the participant sees nothing
             serverlog.logger().exception("building theme %s ahead of time failed", index)
+            return
+        if self.following:
+            self._prebuild_soon(PREBUILD_GAP)
 
     def _wire(self, page: Page) -> None:
         group = self._session is not None and self._session.kind == "group" and self._link is not None
@@ -337,7 +366,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
     def _resume_then_connect(self, change: dict) -> None:
         self._on_bridge_identity(change)
         self._maybe_connect()
-        self._prebuild_soon(self.page + 1, PREBUILD_AFTER_JOIN)  # the browser has drawn the app
+        self._prebuild_soon(PREBUILD_AFTER_JOIN)  # the browser has drawn the app
 
     def _on_answer(self, change: dict) -> None:
         self._save()
@@ -385,6 +414,11 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             else ""
         )
 
+    def _on_following(self, change: dict) -> None:
+        super()._on_following(change)
+        if change["new"] and self._prebuild_handle is None:  # the facilitator may now jump anywhere
+            self._prebuild_soon(PREBUILD_AFTER_MOVE)
+
     def _on_back_click(self, _button: Button) -> None:
         self.page -= 1
 
@@ -414,7 +448,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
                 self._notice.value = ""
             self._bridge.page = self.page
             self._save()
-            self._prebuild_soon(self.page + 1, PREBUILD_AFTER_MOVE)
+            self._prebuild_soon(PREBUILD_AFTER_MOVE)
 
 
 class NotReady(QuietRepr, HTML):

@@ -294,6 +294,35 @@ def test_the_next_theme_is_built_out_of_sight_while_this_one_is_read(monkeypatch
         loop.close()
 
 
+def test_while_the_facilitator_leads_every_theme_is_built_ahead_one_at_a_time(monkeypatch):
+    """While following the facilitator, who may jump to any theme, is every theme built out of sight,
+    one at a time and the next ones first, so a jump only swaps a page in?"""
+    import asyncio
+
+    import widgets.app as app_module
+
+    loop = asyncio.new_event_loop()
+    monkeypatch.setattr(app_module, "running_loop", lambda: loop)
+    for name in ("PREBUILD_AFTER_JOIN", "PREBUILD_AFTER_MOVE", "PREBUILD_GAP"):
+        monkeypatch.setattr(app_module, name, 0.02)
+    try:
+        app = ParticipantApp.from_notebooks()
+        app._bridge.participant_id = "b" * 32
+        app.page = 5
+        app.following = True
+        order = []
+        for _ in range(40):
+            loop.run_until_complete(asyncio.sleep(0.01))
+            order.extend(i for i, page in enumerate(app._pages) if page is not None and i not in order)
+        assert all(page is not None for page in app._pages), order
+        assert order[:4] == [0, 5, 6, 7] and sorted(order[4:]) == [1, 2, 3, 4]
+        assert app._prebuild_handle is None  # nothing left to build
+        app.following = False
+        assert app._prebuild_handle is None
+    finally:
+        loop.close()
+
+
 def test_saved_answers_of_unopened_themes_survive_a_reload():
     """Are answers to themes this kernel has not built yet kept in the browser copy and applied when opened?"""
     first = ParticipantApp.from_notebooks()
