@@ -12,7 +12,7 @@ from typing import Any
 
 import segno
 import traitlets
-from ipywidgets import HTML, BoundedIntText, Button, HBox, ToggleButton, ToggleButtons, VBox
+from ipywidgets import HTML, BoundedIntText, Button, HBox, ToggleButton, ToggleButtons, VBox, Widget
 
 from workshop import aggregate, content, serverlog
 from workshop.markdown import to_html
@@ -54,6 +54,22 @@ def guide_dir() -> Path:
     return Path(os.environ.get("HOLDING_SPACE_GUIDE", KIT_ROOT / "facilitator_guide"))
 
 
+def descriptions(themes: list) -> list:
+    """Every theme's page, for what its exercises share and how shares are counted, with every widget
+    made while building them closed again (``Widget.on_widget_constructed`` lists them; closing a
+    container does not close its hidden parts, layouts and styles). Nothing of it reaches the page.
+    """
+    made: list[Widget] = []
+    Widget.on_widget_constructed(made.append)
+    try:
+        pages = [build_page(theme, i) for i, theme in enumerate(themes)]
+    finally:
+        Widget.on_widget_constructed(None)  # nothing else in the kit's stack registers one
+    for widget in made:
+        widget.close()
+    return pages
+
+
 def join_url(base: str, code: str) -> str:
     """The participants' join address for a session: the server's address, token and code."""
     separator = "&" if "?" in base else "?"
@@ -76,7 +92,11 @@ class FacilitatorConsole(QuietRepr, VBox):
         self.store = store or Store()
         self.join_base = join_base or os.environ.get("HOLDING_SPACE_JOIN_BASE", "http://127.0.0.1:8866/")
         self._themes = content.load_themes()
-        self._pages = [build_page(theme, i) for i, theme in enumerate(self._themes)]
+        # The console needs each theme's exercises only for what they share and how shares are
+        # counted, never their widgets: closed at once, they are not sent to the console's page,
+        # which had 1,471 widget models (1 MB) to load and, on a busy laptop, showed "model not
+        # found" instead of the console.
+        self._pages = descriptions(self._themes)
         self.session: Session | None = None
         self._signature: tuple | None = None
         self._poll_task = None

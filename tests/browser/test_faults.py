@@ -22,7 +22,7 @@ from workshop.serving.server import ServerProcess
 from workshop.store import Store
 
 from ..conftest import start_room, start_server
-from .helpers import watch
+from .helpers import open_console, watch
 
 pytestmark = pytest.mark.browser
 ACTIVE = re.compile("mod-active")
@@ -33,25 +33,26 @@ def rig(tmp_path_factory: pytest.TempPathFactory, browser: Browser):
     """One participant server, one console, one group session (k = 2) for the whole module."""
     tmp = tmp_path_factory.mktemp("faults")
     participant, console = start_room(tmp, pool_size=3)
-    facilitator = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    facilitator.goto(console.settings.join_url)
-    expect(facilitator.locator(".hs-console")).to_be_visible(timeout=60_000)
-    texts = content.ui_text()
-    facilitator.get_by_role("button", name=texts["kind_group"], exact=True).click()
-    facilitator.get_by_label(texts["console_k"]).fill("2")
-    facilitator.get_by_label(texts["console_k"]).press("Enter")
-    facilitator.get_by_role("button", name=texts["console_start"]).click()
-    link = facilitator.locator(".hs-console-url a")
-    expect(link).to_be_visible(timeout=30_000)
-    url = link.get_attribute("href")
-    store = Store(f"sqlite:///{tmp / 'data' / 'holding-space.sqlite'}")
-    session = store.session(url.split("s=")[-1])
-    rig = {"participant": participant, "console": console, "facilitator": facilitator, "url": url,
-           "store": store, "session": session, "tmp": tmp}
-    yield rig
-    facilitator.context.close()
-    console.stop()
-    rig["participant"].stop()
+    rig = {"participant": participant, "console": console, "tmp": tmp}
+    try:  # a set-up that fails part-way (a slow console) must not leave both servers running
+        facilitator = open_console(browser, console, 1280, 900)
+        rig["facilitator"] = facilitator
+        texts = content.ui_text()
+        facilitator.get_by_role("button", name=texts["kind_group"], exact=True).click()
+        facilitator.get_by_label(texts["console_k"]).fill("2")
+        facilitator.get_by_label(texts["console_k"]).press("Enter")
+        facilitator.get_by_role("button", name=texts["console_start"]).click()
+        link = facilitator.locator(".hs-console-url a")
+        expect(link).to_be_visible(timeout=30_000)
+        rig["url"] = link.get_attribute("href")
+        rig["store"] = Store(f"sqlite:///{tmp / 'data' / 'holding-space.sqlite'}")
+        rig["session"] = rig["store"].session(rig["url"].split("s=")[-1])
+        yield rig
+    finally:
+        if "facilitator" in rig:
+            rig["facilitator"].context.close()
+        console.stop()
+        rig["participant"].stop()
 
 
 def text(key: str) -> str:

@@ -155,3 +155,19 @@ def test_chart_labels_start_at_the_left_edge_and_wrap_whole():
     assert all(len(text) <= LABEL_CHARS for _, text in labels)
     assert " ".join(text for _, text in labels) == f"{long} Relief"
     assert re.findall(r'class="hs-chart-count">(\d+)<', svg) == ["3", "0"]
+
+
+def test_the_console_sends_its_page_no_participant_widget(console: FacilitatorConsole):
+    """Are the participant exercises the console reads its charts from closed (not sent to its page), while
+    the console itself works? (With them, the page had 1,471 widget models and showed "model not found" on
+    a busy laptop.)"""
+    exercises = [ex for page in console._pages for ex in page.exercises.values()]
+    assert exercises and all(ex.comm is None and ex.layout.comm is None for ex in exercises)
+    assert all(page.view.comm is None for page in console._pages)
+    console.start_session("group", k=2)
+    console.move_everyone(THEME1)
+    for n in range(2):
+        share(console, n, f"{THEME1}/0", [("item", content.stirs_up()[0]["id"])])
+    console.refresh(force=True)
+    assert "<svg" in str([getattr(c, "value", "") for c in console._answers.children[1].children])
+    assert console.comm is not None and console._answers.comm is not None
