@@ -1,6 +1,8 @@
-"""Screenshots of every theme of the participant app at phone size (375×667) for docs/screenshots/.
+"""Screenshots for docs/screenshots/: every theme of the participant app at phone size (375×667),
+and a live group session (a participant's phone with its share rows, the console at 1280×800).
 
-Starts the real participant server with the kit's launcher code and drives the system Chromium:
+Starts the real participant server and console with the kit's launcher code and drives the system
+Chromium:
 
     python docs/make_screenshots.py [--out docs/screenshots] [--width 375 --height 667]
 """
@@ -19,7 +21,49 @@ sys.path.insert(0, str(KIT / "tests"))
 from conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
 
 from workshop import content  # noqa: E402
-from workshop.serving.server import ServerProcess, ServerSettings, free_port  # noqa: E402
+from workshop.serving.server import ServerProcess, ServerSettings, console_settings, free_port  # noqa: E402
+
+#: people in the group session shown (more than the default k = 5, so the console shows charts)
+GROUP = 6
+
+
+def group_session(browser, out: Path, tmp: Path) -> None:
+    """A participant's phone and the facilitator's console at 1280×800 during a group session."""
+    texts = content.ui_text()
+    themes = content.load_themes()
+    items = content.stirs_up()
+    participant = ServerSettings(port=free_port(), bind="127.0.0.1", pool_size=GROUP, data=tmp / "data")
+    console = console_settings(free_port(), data=tmp / "data", extra_env={"HOLDING_SPACE_JOIN_BASE": participant.join_url})
+    with ServerProcess(participant, tmp / "data" / "group.log").start() as server, \
+            ServerProcess(console, tmp / "data" / "console.log").start() as console_server:
+        server.wait_until_listening()
+        console_server.wait_until_listening()
+        server.wait_until_warm(timeout=60 + 15 * GROUP)
+        facilitator = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        facilitator.goto(console.join_url)
+        facilitator.locator(".hs-console").wait_for(timeout=120_000)
+        facilitator.get_by_role("button", name=texts["console_start"]).click()
+        url = facilitator.locator(".hs-console-url a").get_attribute("href", timeout=30_000)
+        people = [browser.new_context(viewport={"width": 375, "height": 667}).new_page() for _ in range(GROUP)]
+        for page in people:
+            page.goto(url, wait_until="commit")
+        for page in people:
+            page.get_by_role("button", name=texts["consent_share"]).click(timeout=120_000)
+        facilitator.get_by_role("button", name=f"1. {themes[1].title}").click()
+        for n, page in enumerate(people):
+            page.locator('[data-hs-page="1"]').wait_for(timeout=30_000)
+            for item in (items[n % 3], items[5 + n % 2]):
+                page.get_by_role("button", name=item["text"]).click()
+        facilitator.locator(".hs-chart-summary", has_text=f"({GROUP} people)").wait_for(timeout=30_000)
+        facilitator.wait_for_timeout(800)
+        facilitator.screenshot(path=str(out / "console-group-session.png"))
+        phone = people[0]
+        phone.locator(".hs-stage .hs-share-row").first.evaluate("row => row.scrollIntoView({block: 'end'})")
+        phone.evaluate("() => document.getElementById('rendered_cells').scrollBy(0, 90)")
+        phone.wait_for_timeout(400)
+        phone.screenshot(path=str(out / "group-participant.png"))
+        for page in [*people, facilitator]:
+            page.context.close()
 
 
 def main() -> int:
@@ -64,6 +108,7 @@ def main() -> int:
             page.locator(".hs-help-button").click()
             page.wait_for_timeout(400)
             page.screenshot(path=str(args.out / "help-now.png"))
+            group_session(browser, args.out, tmp / "group")
             browser.close()
     print(f"screenshots written to {args.out}")
     return 0
