@@ -6,9 +6,11 @@ participants arrive every 20-40 s (seeded). Each is a fresh Playwright context (
 headless system Chromium: it checks in (the first feeling word), moves Next through two to four
 themes, types in the writing box of theme 2, stays 1-8 minutes, then leaves. Half leave
 properly (``page.close(run_before_unload=True)``: Voila's beforeunload beacon shuts the kernel
-down); half vanish (the context is closed without unload handlers, as a locked phone that never
-comes back: the kernel stays until the culler takes it, ``cull_idle_timeout`` after its last
-activity). At most ``--max-live`` participants are on at once, so two cores are not saturated.
+down); half vanish (the page's renderer is killed, then its context closed: a phone that dies on
+screen and never comes back, sending nothing more, so the kernel stays until the culler takes it,
+``cull_idle_timeout`` after its last activity). Closing a context alone fires ``pagehide``, which
+the kit answers with the shutdown beacon since issue 12: it would no longer be a vanished phone.
+A phone hidden before it vanishes is freed after a minute (``benchmarks/vanish.py``). At most ``--max-live`` participants are on at once, so two cores are not saturated.
 
 Every 30 s it records: live participants (the script's count), kernel processes, each kernel's
 RSS/PSS/USS, the server process's RSS/PSS, its open file descriptors and threads, and failures
@@ -326,6 +328,12 @@ class Soak:
                         break
                     await asyncio.sleep(0.2)
                 await asyncio.sleep(3.0)  # let the shutdown beacon leave before the context goes (1 s lost some)
+            elif who.mode == "vanish" and not page.is_closed():
+                try:  # no pagehide: the renderer dies first (Chromium never answers Page.crash)
+                    cdp = await context.new_cdp_session(page)
+                    await asyncio.wait_for(cdp.send("Page.crash"), 1.0)
+                except Exception:  # noqa: BLE001
+                    pass
             await context.close()
         except Exception as error:
             self.fail(who, "leave", f"{type(error).__name__}")

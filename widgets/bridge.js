@@ -39,7 +39,7 @@ function focusPage(page, tries) {
 // Said by the browser itself when its line to the kernel breaks (the kernel cannot say it then):
 // the words come from workshop/content/ui.yaml with the bridge, before anything can break.
 function watchConnection(model) {
-  if (window.__hsWatching) return; // one watcher per page, however often the bridge is drawn
+  if (window.__hsWatching) return null; // one watcher per page, however often the bridge is drawn
   window.__hsWatching = true;
   const text = (key) => (model.get("texts") || {})[key] || "";
   const manager = model.widget_manager;
@@ -50,7 +50,8 @@ function watchConnection(model) {
   let checkTimer = null;
 
   const show = (next) => {
-    if (state === "lost" || next === state) return; // only a reload mends a lost kernel
+    if (state === "reopening" || next === state) return; // the page is reloading already
+    if (state === "lost" && next !== "reopening") return; // only a reload mends a lost kernel
     if (next === "back" && state === "ok") return;
     state = next;
     clearTimeout(hideTimer);
@@ -66,7 +67,7 @@ function watchConnection(model) {
     }
     banner.replaceChildren();
     banner.dataset.state = next;
-    banner.setAttribute("role", next === "back" ? "status" : "alert");
+    banner.setAttribute("role", next === "back" || next === "reopening" ? "status" : "alert");
     const p = document.createElement("p");
     p.style.margin = "0";
     p.textContent = text("connection_" + (next === "offline" ? "offline" : next));
@@ -125,6 +126,99 @@ function watchConnection(model) {
     if (!kernel || kernel.connectionStatus === "connected") show("back");
     else kernel.reconnect().catch(() => {}); // now, not at the end of a long back-off
   });
+  return show;
+}
+
+function xsrfForm(fields) {
+  // the _xsrf cookie's value as a form field, as Voila's own shutdown beacon sends it
+  const form = new FormData();
+  const match = document.cookie.match("\\b_xsrf=([^;]*)\\b");
+  form.append("_xsrf", (match && match[1]) || "");
+  for (const [name, value] of Object.entries(fields || {})) form.append(name, value);
+  return form;
+}
+
+// A phone rarely fires beforeunload (a tab swiped away, a browser killed), so Voila's beacon
+// never went and the kernel lived until the 15-minute cull. Phones do fire pagehide, and
+// visibilitychange when the page is hidden: the first frees the kernel at once; the second tells
+// the server the page is away, and the server frees a kernel away and without a connection for a
+// minute. A participant who comes back after that gets their page reloaded, with their answers.
+function watchLifecycle(model, show) {
+  if (window.__hsLifecycle) return; // once per page, like the connection watcher
+  window.__hsLifecycle = true;
+  const manager = model.widget_manager;
+  const kernel = manager && manager.kernel;
+  if (!kernel || !kernel.serverSettings) return;
+  const base = kernel.serverSettings.baseUrl;
+  const awayUrl = () => `${base}holding-space/away/${encodeURIComponent(kernel.id)}`;
+  let closed = false; // the shutdown beacon went (Voila's on beforeunload, or ours): once per page
+  let away = false;
+  let asking = false;
+
+  const beacon = (url, fields) => {
+    try {
+      return navigator.sendBeacon(url, xsrfForm(fields));
+    } catch (e) {
+      return false; // no beacons here: the culler frees the kernel, as before
+    }
+  };
+
+  // Voila's own listener (registered before this one) has sent its beacon when this runs
+  window.addEventListener("beforeunload", () => {
+    closed = true;
+  });
+  window.addEventListener("pagehide", (event) => {
+    if (event.persisted || closed) return; // kept in the back-forward cache: it may come back
+    closed = true;
+    beacon(`${base}voila/api/shutdown/${kernel.id}`);
+  });
+
+  let retry = null;
+  const cameBack = async (tries = 0) => {
+    clearTimeout(retry);
+    if (asking || closed || !away || document.visibilityState !== "visible") return;
+    asking = true;
+    away = false; // hidden again while this is asked: away again, whatever the answer
+    let response;
+    try {
+      const url = new URL(awayUrl());
+      const token = new URLSearchParams(window.location.search).get("token");
+      if (token) url.searchParams.set("token", token);
+      response = await fetch(url, {
+        method: "POST",
+        body: xsrfForm({ state: "back" }),
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch (e) {
+      // no way through yet (a phone's network comes back a moment after its screen): ask again
+      // soon, and at once when the browser says it is online
+      away = true;
+      if (tries < 20) retry = setTimeout(() => cameBack(tries + 1), 3000);
+      return;
+    } finally {
+      asking = false;
+    }
+    if (response.status === 404) {
+      // freed while the phone was away: a new page brings a new kernel and resumes the answers
+      closed = true; // nothing left for a beacon to shut down
+      if (show) show("reopening");
+      setTimeout(() => window.location.reload(), 400); // long enough for the words to be drawn
+    } else if (response.ok && kernel.connectionStatus !== "connected") {
+      kernel.reconnect().catch(() => {});
+    }
+  };
+
+  document.addEventListener("visibilitychange", () => {
+    if (closed) return;
+    if (document.visibilityState === "hidden") {
+      away = true;
+      beacon(awayUrl(), { state: "away" });
+    } else if (document.visibilityState === "visible") {
+      cameBack();
+    }
+  });
+  window.addEventListener("online", () => cameBack());
 }
 
 function render({ model, el }) {
@@ -168,7 +262,7 @@ function render({ model, el }) {
     write();
   });
   model.on("change:page", () => focusPage(model.get("page"), 20));
-  watchConnection(model);
+  watchLifecycle(model, watchConnection(model));
 }
 
 export default { render };

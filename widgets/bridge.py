@@ -10,7 +10,8 @@ import traitlets
 
 MAX_SNAPSHOT = 256 * 1024
 #: the words the browser shows by itself when its line to the kernel breaks (from ui.yaml)
-CONNECTION_TEXTS = ("connection_offline", "connection_back", "connection_lost", "connection_reload")
+CONNECTION_TEXTS = ("connection_offline", "connection_back", "connection_lost", "connection_reload",
+                    "connection_reopening")
 
 
 def connection_texts() -> dict[str, str]:
@@ -31,8 +32,10 @@ class BrowserBridge(anywidget.AnyWidget):
     It also watches the page's connection to its kernel and says plainly, in ``texts``, when the
     network is gone (the page reconnects by itself) or the kernel is lost (killed, or the server
     restarted: only a reload helps, and the reload resumes from localStorage); the kernel cannot
-    say so itself then. Values the browser sends are checked: an id
-    of the wrong shape becomes ``""`` and an oversized snapshot is ignored.
+    say so itself then. It tells the server when the page is hidden or closed, so a phone that
+    vanishes frees its kernel, and reloads the page by itself if it comes back to a freed one.
+    Values the browser sends are checked: an id of the wrong shape becomes ``""`` and an
+    oversized snapshot is ignored.
     """
 
     _esm = Path(__file__).with_name("bridge.js").read_text(encoding="utf-8")

@@ -29,6 +29,13 @@
   server raises its own soft limit towards the hard one at start-up.
 - ``max_participants`` caps the kernels in use: past it, a newcomer gets a short "the room is
   full" page instead of a kernel that would slow everyone down.
+- A phone rarely says it is leaving: a tab swiped away or a browser killed fires no
+  ``beforeunload``, so Voila's beacon never goes and the kernel lived until the 15-minute cull.
+  The page now says when it is hidden (``POST /holding-space/away/<kernel>``, ``state=away``) and
+  when it is shown again (``state=back``); a kernel whose page is away *and* has had no websocket
+  for ``away_grace_seconds`` is shut down. A page hidden but still connected (a laptop tab in the
+  background) keeps its kernel; a participant who comes back after it was freed gets 404, and their
+  page reloads by itself and resumes from the answers kept in their browser.
 
     python -m workshop.serving.voila_app NOTEBOOK [Voila options]
 """
@@ -39,10 +46,15 @@ import asyncio
 import functools
 import gzip
 import logging
+import re
+import time
 
+import tornado.ioloop
 import tornado.web
 import voila.static_file_handler
 from jupyter_core.utils import ensure_async
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
 from tornado.web import GZipContentEncoding
 from traitlets import Integer
 from voila.app import Voila
@@ -222,6 +234,133 @@ def replace_lost_seats(manager) -> None:
     manager._holding_space_seats_watched = True
 
 
+KERNEL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+#: the most kernels kept as away; only kernels the manager has are recorded, and the room's cap
+#: (60) and its warm seats keep far below this: it bounds the book even if the cap is switched off
+MAX_AWAY = 1024
+#: how often the reaper looks: a tick reads one dict entry per away page (microseconds), and a
+#: vanished phone is freed at most two ticks after its grace
+REAP_INTERVAL_S = 2.0
+
+
+class AwayBook:
+    """The participants' pages that said they were hidden, and since when each has had no websocket.
+
+    ``mark`` records a page's ``away`` or ``back``; ``reap`` shuts down each kernel whose page is
+    away and has been without a connection for ``grace`` seconds (counted from the first moment
+    the book saw both, so never early). A kernel still connected is never shut down here, nor is a
+    warm seat; entries of kernels that are gone (the tab's beacon, the culler) are dropped.
+    """
+
+    def __init__(self, manager, grace: float, log: logging.Logger, limit: int = MAX_AWAY) -> None:
+        self.manager = manager
+        self.grace = grace
+        self.log = log
+        self.limit = limit
+        #: kernel id of a page away -> since when (monotonic) the book has seen it without a connection, or None
+        self.away: dict[str, float | None] = {}
+        #: kernels being shut down: a page coming back now is told they are gone (the manager still
+        #: has them for the second or so the shutdown takes, and its websocket would be refused)
+        self.freeing: set[str] = set()
+
+    def _connections(self, kernel_id: str) -> int | None:
+        """Websockets open to ``kernel_id``, or None once the manager no longer has it."""
+        if kernel_id not in self.manager:
+            return None
+        try:
+            return int(self.manager.kernel_model(kernel_id)["connections"])
+        except Exception:  # shut down between the two reads
+            return None
+
+    def is_participants(self, kernel_id: str) -> bool:
+        """Does the manager have ``kernel_id``, handed out to a page (not a warm seat)?"""
+        return (kernel_id in self.manager and kernel_id not in self.freeing
+                and _pooled_entry(self.manager, kernel_id) is None)
+
+    def mark(self, kernel_id: str, state: str) -> bool:
+        """Record ``state`` ("away" or "back") for a participant's kernel; False if there is no such kernel."""
+        if not self.is_participants(kernel_id):
+            self.away.pop(kernel_id, None)
+            return False
+        if state == "back":
+            self.away.pop(kernel_id, None)
+            return True
+        if kernel_id not in self.away:
+            if len(self.away) >= self.limit:
+                self._drop_gone()
+            if len(self.away) >= self.limit:
+                self.log.warning("%s pages are away already; one more is left to the culler", len(self.away))
+                return True
+            self.away[kernel_id] = time.monotonic() if self._connections(kernel_id) == 0 else None
+        return True
+
+    def _drop_gone(self) -> None:
+        for kernel_id in [k for k in self.away if not self.is_participants(k)]:
+            del self.away[kernel_id]
+
+    async def reap(self) -> list[str]:
+        """Shut down the kernels away and alone for the grace; return their ids."""
+        now = time.monotonic()
+        due: list[tuple[str, float]] = []
+        for kernel_id, alone_since in list(self.away.items()):
+            connections = self._connections(kernel_id)
+            if connections is None or _pooled_entry(self.manager, kernel_id) is not None:
+                del self.away[kernel_id]
+            elif connections:
+                self.away[kernel_id] = None  # a laptop tab in the background, a phone whose socket stayed open
+            elif alone_since is None:
+                self.away[kernel_id] = now
+            elif now - alone_since >= self.grace:
+                del self.away[kernel_id]
+                due.append((kernel_id, now - alone_since))
+        await asyncio.gather(*(self._free(kernel_id, alone) for kernel_id, alone in due))
+        return [kernel_id for kernel_id, _ in due]
+
+    async def _free(self, kernel_id: str, alone: float) -> None:
+        self.freeing.add(kernel_id)
+        try:
+            await ensure_async(self.manager.shutdown_kernel(kernel_id))
+        except Exception:  # shut down meanwhile by its beacon or the culler: nothing left to free
+            self.log.debug("an away kernel was already gone", exc_info=True)
+            return
+        finally:
+            self.freeing.discard(kernel_id)
+        self.log.info("a participant's page was away and disconnected for %.0f s; its kernel was freed", alone)
+
+
+class AwayHandler(APIHandler):
+    """``POST /holding-space/away/<kernel id>`` with ``state=away|back``: a participant's page hidden or shown.
+
+    Sent by the page as a beacon (login cookie and ``_xsrf`` field, checked by Jupyter's handler
+    before anything runs, as for Voila's own shutdown beacon) or a fetch with the token. 204: the
+    kernel is there; 404: it is gone (the page reloads); 400: not a kernel id or not a state.
+    ``GET /holding-space/away`` says how many pages are away now, no more.
+    """
+
+    @property
+    def book(self) -> AwayBook:
+        return self.settings["holding_space_away"]
+
+    @tornado.web.authenticated
+    def get(self, kernel_id: str = "") -> None:
+        if kernel_id:
+            raise tornado.web.HTTPError(405)
+        self.set_header("Cache-Control", "no-store")
+        self.finish({"away": len(self.book.away)})
+
+    @tornado.web.authenticated
+    def post(self, kernel_id: str = "") -> None:
+        if not KERNEL_ID.fullmatch(kernel_id or ""):
+            raise tornado.web.HTTPError(400, "not a kernel id")
+        state = self.get_body_argument("state", "")
+        if state not in ("away", "back"):
+            raise tornado.web.HTTPError(400, "state must be away or back")
+        if not self.book.mark(kernel_id, state):
+            raise tornado.web.HTTPError(404, "no such kernel")
+        self.set_status(204)
+        self.finish()
+
+
 class CappedVoilaHandler(TornadoVoilaHandler):
     """Voila's page handler, which first checks that the room has a free place."""
 
@@ -256,12 +395,28 @@ class HoldingSpaceVoila(Voila):
 
     max_participants = Integer(0, config=True, help="Kernels in use at most (0: no cap).")
     max_body_bytes = Integer(2**20, config=True, help="Largest request body accepted, in bytes.")
+    # 60 s without a connection while the page is hidden. A phone put down or switched to another
+    # app for a moment may lose its websocket (the system suspends the tab, the network changes):
+    # back within the minute, its page says so and reconnects to the same kernel, nothing lost.
+    # A minute is also about what Jupyter's own client allows a dropped line (seven tries, random
+    # back-off, 60 s expected). Past it, a vanished phone's kernel and its place in the room are
+    # freed about a minute after it went (64 s for 5 phones hidden then killed, benchmarks/vanish.py),
+    # not 15; a participant who does come back then gets a reload that resumes their answers
+    # (tests/browser/test_vanishing.py).
+    away_grace_seconds = Integer(
+        60, config=True,
+        help="Seconds a hidden page's kernel is kept after its last websocket closed (0: only the culler frees it).")
 
     def init_handlers(self) -> list:
-        return [
+        handlers = [
             (pattern, CappedVoilaHandler, *rest) if handler is TornadoVoilaHandler else (pattern, handler, *rest)
             for pattern, handler, *rest in super().init_handlers()
         ]
+        away = [(url_path_join(self.server_url, path), AwayHandler)
+                for path in (r"/holding-space/away", r"/holding-space/away/(.*)")]
+        # before Voila's page handler, which answers every path left
+        last = next((i for i, (_, handler, *_r) in enumerate(handlers) if handler is CappedVoilaHandler), len(handlers))
+        return [*handlers[:last], *away, *handlers[last:]]
 
     def listen(self) -> None:
         voila.static_file_handler.collect_static_paths = _kept_static_paths
@@ -270,6 +425,12 @@ class HoldingSpaceVoila(Voila):
         self.app.settings["holding_space_max_participants"] = self.max_participants
         close_buffers_after_shutdown(self.kernel_manager)
         replace_lost_seats(self.kernel_manager)
+        book = AwayBook(self.kernel_manager, self.away_grace_seconds, self.log)
+        self.app.settings["holding_space_away"] = book
+        if self.away_grace_seconds > 0:
+            self._away_reaper = tornado.ioloop.PeriodicCallback(book.reap, REAP_INTERVAL_S * 1000)
+            self._away_reaper.start()
+            self.log.info("a hidden page's kernel is freed after %s s without a connection", self.away_grace_seconds)
         self.app.listen = functools.partial(self.app.listen, max_body_size=self.max_body_bytes)
         super().listen()
 
