@@ -42,7 +42,8 @@ PREBUILD_JITTER = 0.5
 class ParticipantApp(LiveSession, QuietRepr, VBox):
     """What a participant sees: a header with progress, one theme at a time, Back and Next.
 
-    Every theme notebook is built into a page when the kernel starts (before anyone arrives);
+    Every theme notebook is a page; the first is built when the kernel starts (before anyone
+    arrives), the others when first shown or out of sight beforehand (see :meth:`_prebuild_soon`);
     moving to another theme swaps the page shown, in the same kernel. A hidden
     :class:`BrowserBridge` keeps the participant's anonymous id and their own answers in their
     browser, so a reload comes back to the same page with the same answers. Nothing is written

@@ -389,7 +389,7 @@ class FacilitatorConsole(QuietRepr, VBox):
     def export(self) -> None:
         if self.session is None:
             return
-        self._downloader.download(f"holding-space-{self.session.code}.csv", self.export_csv())
+        self._downloader.download(f"holding-space-{self.session.code}.csv", self.export_csv(), mime="text/csv")
         self._data_note.value = f'<p class="hs-hint" role="status">{html.escape(t("console_exported"))}</p>'
 
     def _on_purge_click(self) -> None:

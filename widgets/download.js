@@ -5,7 +5,9 @@ function render({ model, el }) {
   model.on("msg:custom", (msg) => {
     if (!msg || msg.type !== "download" || typeof msg.content !== "string") return;
     const name = String(msg.filename || "take-home.html").replace(/[^\w.-]+/g, "-");
-    const blob = new Blob([msg.content], { type: "text/html;charset=utf-8" });
+    // only the types the kit sends: a take-home page or a CSV export
+    const type = msg.mime === "text/csv" ? "text/csv;charset=utf-8" : "text/html;charset=utf-8";
+    const blob = new Blob([msg.content], { type });
     const url = URL.createObjectURL(blob);
     const link = document.createElement("a");
     link.href = url;

@@ -21,8 +21,8 @@ class Downloader(anywidget.AnyWidget):
 
     _esm = Path(__file__).with_name("download.js").read_text(encoding="utf-8")
 
-    def download(self, filename: str, content: str) -> None:
-        self.send({"type": "download", "filename": filename, "content": content})
+    def download(self, filename: str, content: str, mime: str = "text/html") -> None:
+        self.send({"type": "download", "filename": filename, "content": content, "mime": mime})
 
 
 class TakeHome(QuietRepr, VBox):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
-from .store import Session, Share
+if TYPE_CHECKING:  # for annotations only: every participant kernel imports this module, and the
+    # store would load SQLAlchemy (12 MiB) in kernels that never join a session
+    from .store import Session, Share
 
 
 @dataclass

@@ -216,6 +216,7 @@ def fingerprint(folder: Path | None = None, content_folder: Path | None = None) 
     folder = Path(folder) if folder is not None else notebooks_dir()
     files = [p for p in folder.glob("*.ipynb") if THEME_FILE.match(p.name)]
     files += list(_content_dir(content_folder).glob("*.yaml"))
+    files += list(_content_dir(content_folder).glob("*.md"))  # grounding.md, the "I need a moment" page
     result = []
     for path in sorted(files):
         try:

@@ -145,3 +145,14 @@ def test_fingerprint_changes_when_a_theme_is_edited(tmp_path: Path):
     notebook["cells"][0]["source"] = "# Welcome, edited\n"
     (tmp_path / "00_welcome.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
     assert content.fingerprint(tmp_path) != before
+
+
+@pytest.mark.parametrize("name", ["ui.yaml", "grounding.md"])
+def test_fingerprint_changes_when_a_content_file_is_edited(tmp_path: Path, name: str):
+    """Does editing a content file, the "I need a moment" page included, change the fingerprint (so warm
+    seats show the edit to the next person who joins)?"""
+    folder = tmp_path / "content"
+    shutil.copytree(KIT / "workshop" / "content", folder)
+    before = content.fingerprint(KIT / "notebooks", folder)
+    (folder / name).write_text((folder / name).read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert content.fingerprint(KIT / "notebooks", folder) != before

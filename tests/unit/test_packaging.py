@@ -72,3 +72,18 @@ def test_workshop_core_never_imports_the_ui_layer():
     for path in (KIT / "workshop").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(from|import)\s+(widgets|ipywidgets|anywidget)\b", text, re.M), path
+
+
+def test_a_participant_kernel_without_a_session_never_loads_the_database_layer():
+    """Does building the participant app (as every warm seat does) leave SQLAlchemy, pandas and voila.utils
+    unloaded? They cost a kernel 12, 40 and 46 MiB, and only a session (or the console) needs the first two."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from widgets.app import ParticipantApp; ParticipantApp.from_notebooks(); "
+        "print(sorted(m for m in ('sqlalchemy', 'pandas', 'voila.utils', 'workshop.store') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=KIT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]", f"loaded in every kernel: {done.stdout.strip()}"
