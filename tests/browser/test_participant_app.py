@@ -80,7 +80,8 @@ def test_moving_between_themes_uses_one_kernel_and_no_page_load(page: Page, part
     assert len(traffic.navigations) == 1, traffic.navigations
     assert len(traffic.kernel_channels()) == 1, traffic.websockets
     assert kernels_handed_out(participant_server) - before == 1
-    assert {p.pid for p in participant_server.kernel_processes()} == kernels, "navigation started a kernel"
+    started = {p.pid for p in participant_server.kernel_processes()} - kernels  # (an earlier test's may have ended)
+    assert not started, "navigation started a kernel"
 
 
 def test_help_is_one_tap_away(page: Page, participant_server):
