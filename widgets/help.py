@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
 import traitlets
@@ -13,38 +12,71 @@ from workshop import content, serverlog
 
 from ._text import t
 
-_PHONE = re.compile(r"^\+?[\d][\d\s-]{1,20}$")
+#: opens a website in a new tab that cannot reach back into the workshop page
+_NEW_TAB = ' target="_blank" rel="noopener noreferrer"'
+
+
+def contact_label(contact: content.Contact) -> str:
+    """The plain words of a contact's link, from ui.yaml: "Call 116 123", "Text SHOUT to 85258", …"""
+    if contact.kind == "call":
+        return t("help_call", number=contact.value)
+    if contact.kind == "text":
+        if contact.keyword:
+            return t("help_text_keyword", keyword=contact.keyword, number=contact.value)
+        return t("help_text", number=contact.value)
+    return t("help_chat") if contact.kind == "chat" else t("help_web")
+
+
+def contact_link(contact: content.Contact, label: str | None = None, note: bool = True) -> str:
+    """One contact as one link (every text escaped), then its note; websites open in a new tab."""
+    extra = _NEW_TAB if contact.kind in ("chat", "web") else ""
+    text = html.escape(label if label is not None else contact_label(contact))
+    link = f'<a href="{html.escape(contact.href)}"{extra}>{text}</a>'
+    if note and contact.note:
+        link += f' <span class="hs-help-note">{html.escape(contact.note)}</span>'
+    return link
 
 
 def _service_html(service: content.Service) -> str:
-    name = html.escape(service.name)
-    if service.url:
-        name = f'<a href="{html.escape(service.url)}" target="_blank" rel="noopener noreferrer">{name}</a>'
-    contact = html.escape(service.contact)
-    if service.contact and _PHONE.match(service.contact):
-        digits = re.sub(r"[^\d+]", "", service.contact)
-        contact = f'<a href="tel:{digits}">{contact}</a>'
-    line = f"<strong>{name}</strong>"
-    if contact:
-        line += f" · {contact}"
-    return f"<li>{line}<br><span>{html.escape(service.what)}</span></li>"
+    contacts = "".join(f"<li>{contact_link(c)}</li>" for c in service.contacts)
+    return (
+        f"<li><strong>{html.escape(service.name)}</strong><br><span>{html.escape(service.what)}</span>"
+        f'<ul class="hs-help-contacts">{contacts}</ul></li>'
+    )
+
+
+def _list(services: tuple[content.Service, ...]) -> str:
+    return '<ul class="hs-help-list">' + "".join(_service_html(s) for s in services) + "</ul>"
+
+
+def emergency_html(res: content.Resources) -> str:
+    """ "Emergency number in {country}: 999", the number a link to call, with its note and the general note."""
+    marker = "\x00"  # where the number goes in the ui.yaml sentence; the links replace it
+    sentence = t("help_emergency", country=res.country_name, number=marker)
+    if marker not in sentence:  # a reworded sentence without {number} still gets the links
+        sentence += " " + marker
+    links = ", ".join(contact_link(c, label=c.value, note=False) for c in res.emergency_contacts)
+    before, _, after = sentence.partition(marker)
+    line = f"<strong>{html.escape(before)}{links}{html.escape(after)}</strong>"
+    for contact in res.emergency_contacts:
+        if contact.note:
+            line += f'<br><span class="hs-help-note">{html.escape(contact.note)}</span>'
+    if res.emergency_note:
+        line += f"<br>{html.escape(res.emergency_note)}"
+    return f'<p class="hs-help-emergency">{line}</p>'
 
 
 def resources_html(res: content.Resources) -> str:
-    """The resources as an HTML fragment (every text escaped)."""
+    """The resources as an HTML fragment (every text escaped): the emergency number, then the
+    services under the group headings of ui.yaml, then the international directories."""
     parts = [f'<h2 class="hs-help-title">{html.escape(t("help_title"))}</h2>']
     parts.append(f"<p>{html.escape(t('help_intro'))}</p>")
-    if res.emergency:
-        parts.append(
-            f'<p class="hs-help-emergency"><strong>{html.escape(t("help_emergency", country=res.country_name, number=res.emergency))}</strong>'
-            + (f"<br>{html.escape(res.emergency_note)}" if res.emergency_note else "")
-            + "</p>"
-        )
-    if res.services:
-        parts.append('<ul class="hs-help-list">' + "".join(_service_html(s) for s in res.services) + "</ul>")
+    if res.emergency_contacts:
+        parts.append(emergency_html(res))
+    for group, services in res.grouped():
+        parts.append(f"<h3>{html.escape(t(f'help_group_{group}'))}</h3>{_list(services)}")
     if res.international:
-        parts.append(f"<h3>{html.escape(t('help_international'))}</h3>")
-        parts.append('<ul class="hs-help-list">' + "".join(_service_html(s) for s in res.international) + "</ul>")
+        parts.append(f"<h3>{html.escape(t('help_international'))}</h3>{_list(res.international)}")
     return "".join(parts)
 
 
@@ -52,8 +84,9 @@ class HelpPanel(VBox):
     """The "Help now" panel and the button that opens it (the app puts :attr:`button` in its header).
 
     The participant sees a button at the top of every page; it opens, below the header, the crisis and
-    domestic-abuse services for the facilitator's country (``workshop/content/resources.yaml``)
-    and an international directory. Nothing is recorded or shared about opening it.
+    domestic-abuse services for the facilitator's country (``workshop/content/resources.yaml``),
+    grouped so they can find the right one, and international directories. Every number is a link
+    that calls or texts it when tapped. Nothing is recorded or shared about opening it.
     """
 
     expanded = traitlets.Bool(False)
@@ -77,7 +110,7 @@ class HelpPanel(VBox):
         self._toggle.description = self._toggle.tooltip = t("help_button")
         self._close.description = self._close.tooltip = t("help_close")
         try:
-            self._panel.value = resources_html(content.resources())
+            self._panel.value = resources_html(content.resources(strict=False))
         except content.ContentError:
             serverlog.logger().exception("the crisis resources could not be read")
             self._panel.value = f"<p>{html.escape(t('help_intro'))}</p>"

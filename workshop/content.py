@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import yaml
 
@@ -88,6 +89,8 @@ class IntensityScale:
     anchors: dict[int, str]
     low: int = 0
     high: int = 10
+    #: from this rating up, the participant sees a gentle note offering a moment and a quiet word
+    care_from: int = 8
 
     def anchor_for(self, value: int) -> str:
         """The anchor text at or below ``value`` (the nearest lower anchor)."""
@@ -117,7 +120,10 @@ def intensity(folder: Path | None = None) -> IntensityScale:
         if not isinstance(value, str) or not value.strip():
             raise ContentError(f"{path}: anchor {key} must be a non-empty text")
         parsed[key] = value.strip()
-    return IntensityScale(anchors=dict(sorted(parsed.items())), **texts)
+    care_from = data.get("care_from", 8)
+    if isinstance(care_from, bool) or not isinstance(care_from, int) or not 0 <= care_from <= 10:
+        raise ContentError(f"{path}: 'care_from' must be a whole number from 0 to 10 (the rating that brings the gentle note)")
+    return IntensityScale(anchors=dict(sorted(parsed.items())), care_from=care_from, **texts)
 
 
 def ui_text(folder: Path | None = None) -> dict[str, str]:
@@ -229,74 +235,236 @@ def fingerprint(folder: Path | None = None, content_folder: Path | None = None) 
 
 # ---------------------------------------------------------------- crisis resources
 
+#: how a person reaches a service: a phone call, a text message, a web chat, a website
+CONTACT_KINDS = ("call", "text", "chat", "web")
+#: the groups of the Help panel, in the order a participant sees them
+SERVICE_GROUPS = ("crisis", "domestic_abuse", "text_only", "lgbtq", "own_behaviour")
+_NUMBER = re.compile(r"^\+?[0-9][0-9 .\-]*$")  # as a person would dial it: digits, spaces, dots, hyphens
+_KEYWORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,29}$")
+_MONTH = re.compile(r"^20\d\d-(0[1-9]|1[0-2])$")
+_URL_BAD = re.compile(r"[\s<>\"'`\\]")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One way to reach a service: ``kind`` is ``call``, ``text``, ``chat`` or ``web``.
+
+    ``value`` is the number as a person dials it (call, text) or an https address (chat, web);
+    ``keyword`` is the word to text, ``note`` a short instruction (e.g. "press 55 when asked").
+    """
+
+    kind: str
+    value: str
+    keyword: str = ""
+    note: str = ""
+
+    @property
+    def digits(self) -> str:
+        """The number as it is dialled: digits only, with a leading + if it has one."""
+        if self.kind not in ("call", "text"):
+            return ""
+        return ("+" if self.value.startswith("+") else "") + re.sub(r"\D", "", self.value)
+
+    @property
+    def href(self) -> str:
+        """The link that does it when tapped: ``tel:``, ``sms:`` or the https address.
+
+        A text line's keyword goes in the message body as ``sms:85258?&body=SHOUT``: Android reads
+        the body from the query (RFC 5724), iOS from ``&body=``, so one link serves both.
+        """
+        if self.kind == "call":
+            return f"tel:{self.digits}"
+        if self.kind == "text":
+            body = f"?&body={quote(self.keyword, safe='')}" if self.keyword else ""
+            return f"sms:{self.digits}{body}"
+        return self.value
+
 
 @dataclass(frozen=True)
 class Service:
-    """One helpline or service: what it is called, how to reach it, who it is for."""
+    """One helpline or service: its name, who it is for, how to reach it, and when it was checked."""
 
     name: str
     what: str
-    contact: str = ""
-    url: str = ""
+    contacts: tuple[Contact, ...]
+    group: str = ""
+    source: str = ""
+    checked: str = ""
+
+    @property
+    def url(self) -> str:
+        """The service's website, if it lists one (the first ``web`` contact)."""
+        return next((c.value for c in self.contacts if c.kind == "web"), "")
 
 
 @dataclass(frozen=True)
 class Resources:
-    """The crisis and domestic-abuse resources for the facilitator's country."""
+    """The crisis and domestic-abuse resources for one country, and the international directories."""
 
     country: str
     country_name: str
-    emergency: str
+    emergency_contacts: tuple[Contact, ...]
     emergency_note: str
     services: tuple[Service, ...]
     international: tuple[Service, ...]
-    last_checked: str
+    emergency_source: str = ""
+    emergency_checked: str = ""
+
+    @property
+    def emergency(self) -> str:
+        """The emergency number(s) as text, e.g. ``"112, 999"``."""
+        return ", ".join(c.value for c in self.emergency_contacts)
+
+    def grouped(self) -> list[tuple[str, tuple[Service, ...]]]:
+        """The services by group, in panel order, leaving out empty groups."""
+        out = [(g, tuple(s for s in self.services if s.group == g)) for g in SERVICE_GROUPS]
+        return [(g, items) for g, items in out if items]
 
 
-def _service(item: Any, path: str, where: str) -> Service:
+def _https(value: str) -> bool:
+    """Whether ``value`` is a plain https address a phone can open (no spaces, quotes or user part)."""
+    if not value.startswith("https://") or _URL_BAD.search(value) or len(value) > 300:
+        return False
+    parts = urlsplit(value)
+    return parts.scheme == "https" and "." in parts.netloc and "@" not in parts.netloc
+
+
+def _contact(item: Any, where: str) -> Contact:
+    if isinstance(item, str):
+        raise ContentError(f"{where}: write each contact as a kind and its value, e.g. call: \"116 123\" (not {item!r})")
     if not isinstance(item, dict):
-        raise ContentError(f"{path}: each entry under {where} needs name and what")
-    fields = {}
-    for key in ("name", "what", "contact", "url"):
-        value = item.get(key, "")
-        if value is None:
-            value = ""
-        if not isinstance(value, (str, int)):
-            raise ContentError(f"{path}: '{key}' of an entry under {where} must be text")
-        fields[key] = str(value).strip()
-    if not fields["name"] or not fields["what"]:
-        raise ContentError(f"{path}: an entry under {where} is missing its name or what")
-    if fields["url"] and not fields["url"].startswith("https://"):
-        raise ContentError(f"{path}: the link of '{fields['name']}' must start with https://")
-    return Service(**fields)
+        raise ContentError(f"{where}: each contact is one line such as call: \"116 123\" or web: \"https://…\"")
+    kinds = [k for k in item if k in CONTACT_KINDS]
+    unknown = [str(k) for k in item if k not in CONTACT_KINDS and k not in ("keyword", "note")]
+    if unknown:
+        raise ContentError(f"{where}: '{unknown[0]}' is not a kind of contact; use {', '.join(CONTACT_KINDS)}")
+    if len(kinds) != 1:
+        raise ContentError(f"{where}: each contact needs exactly one of {', '.join(CONTACT_KINDS)}")
+    kind = kinds[0]
+    raw = item[kind]
+    if not isinstance(raw, str) or not raw.strip():
+        # unquoted, YAML reads 000 as the number 0: ask for quotes rather than dial the wrong thing
+        raise ContentError(f"{where}: write the {kind} contact in quotes, exactly as it is dialled or typed, like {kind}: \"000\"")
+    value = " ".join(str(raw).split())
+    keyword = " ".join(str(item.get("keyword") or "").split())
+    note = " ".join(str(item.get("note") or "").split())
+    if len(note) > 200:
+        raise ContentError(f"{where}: the note of the {kind} contact is longer than 200 characters")
+    if keyword and kind != "text":
+        raise ContentError(f"{where}: only a text contact has a keyword")
+    if kind in ("call", "text"):
+        digits = re.sub(r"\D", "", value)
+        if not _NUMBER.match(value) or not 3 <= len(digits) <= 15:
+            raise ContentError(
+                f"{where}: '{value}' is not a number to {kind}; write digits only, with spaces or hyphens if you like "
+                "(an instruction such as 'then press 55' goes in a note:)"
+            )
+        if keyword and not _KEYWORD.match(keyword):
+            raise ContentError(f"{where}: the keyword '{keyword}' must be a short word of letters and digits")
+    elif not _https(value):
+        raise ContentError(f"{where}: the {kind} address '{value[:60]}' must be a plain https:// link")
+    return Contact(kind, value, keyword, note)
 
 
-def resources(folder: Path | None = None) -> Resources:
-    """The resources of ``resources.yaml`` for the country it names."""
+def _contacts(value: Any, where: str) -> tuple[Contact, ...]:
+    if not isinstance(value, list) or not value:
+        raise ContentError(f"{where}: list at least one contact under 'contacts:' (call, text, chat or web)")
+    return tuple(_contact(item, where) for item in value)
+
+
+def _checked(item: dict, where: str) -> tuple[str, str]:
+    """The ``source:`` address and ``checked:`` month every service and emergency entry records."""
+    source = str(item.get("source") or "").strip()
+    if not (source.startswith(("https://", "http://")) and "." in urlsplit(source).netloc) or _URL_BAD.search(source):
+        raise ContentError(f"{where}: add 'source:', the address of the page where you checked it")
+    checked = str(item.get("checked") or "").strip()
+    if not _MONTH.match(checked):
+        raise ContentError(f"{where}: add 'checked:', the month you checked it, like \"2026-12\"")
+    return source, checked
+
+
+def _service(item: Any, path: str, where: str, grouped: bool) -> Service:
+    if not isinstance(item, dict):
+        raise ContentError(f"{path}: {where}: each entry needs a name, what, contacts, source and checked")
+    name = " ".join(str(item.get("name") or "").split())
+    here = f"{path}: {where}, '{name or '(no name)'}'"
+    if not name:
+        raise ContentError(f"{here}: the entry has no name")
+    what = " ".join(str(item.get("what") or "").split())
+    if not what:
+        raise ContentError(f"{here}: add 'what:', one short line on who it is for")
+    group = str(item.get("group") or "").strip()
+    if grouped and group not in SERVICE_GROUPS:
+        raise ContentError(f"{here}: 'group:' must be one of {', '.join(SERVICE_GROUPS)}")
+    contacts = _contacts(item.get("contacts"), here)
+    source, checked = _checked(item, here)
+    return Service(name, what, contacts, group, source, checked)
+
+
+def _country(code: str, entry: Any, data: dict, path: str) -> Resources:
+    where = f"{path}: {code}"
+    if not isinstance(entry, dict):
+        raise ContentError(f"{where}: the entry needs name, emergency and services")
+    emergency = entry.get("emergency")
+    if not isinstance(emergency, dict):
+        raise ContentError(f"{where}, emergency: give the emergency number as contacts with a source and checked month")
+    emergency_contacts = _contacts(emergency.get("contacts"), f"{where}, emergency")
+    if any(c.kind != "call" for c in emergency_contacts):
+        raise ContentError(f"{where}, emergency: the emergency number is a call: contact")
+    source, checked = _checked(emergency, f"{where}, emergency")
+    services = entry.get("services") or []
+    if not isinstance(services, list):
+        raise ContentError(f"{where}: 'services:' must be a list of entries")
+    international = data.get("international") or []
+    if not isinstance(international, list):
+        raise ContentError(f"{path}: 'international:' must be a list of entries")
+    return Resources(
+        country=code,
+        country_name=" ".join(str(entry.get("name") or code).split()),
+        emergency_contacts=emergency_contacts,
+        emergency_note=" ".join(str(data.get("emergency_note") or "").split()),
+        services=tuple(_service(s, path, code, grouped=True) for s in services),
+        international=tuple(_service(s, path, "international", grouped=False) for s in international),
+        emergency_source=source,
+        emergency_checked=checked,
+    )
+
+
+def _resources_file(folder: Path | None) -> tuple[dict, str]:
     data = load_yaml("resources.yaml", folder)
     path = str(_content_dir(folder) / "resources.yaml")
-    if not isinstance(data, dict) or not isinstance(data.get("countries"), dict):
+    if not isinstance(data, dict) or not isinstance(data.get("countries"), dict) or not data["countries"]:
         raise ContentError(f"{path}: expected 'country:' and 'countries:'")
-    code = str(data.get("country", "")).strip()
+    return data, path
+
+
+def resources(folder: Path | None = None, country: str | None = None, strict: bool = True) -> Resources:
+    """The resources of ``resources.yaml`` for the country it names (or for ``country``).
+
+    ``strict`` (the start-up check and ``make check``) also reads every other country, so a slip
+    anywhere in the file is reported before a workshop starts. The Help panel and the take-home
+    read with ``strict=False``: an edit made during a session that breaks another country's block
+    cannot empty the panel of the country in use.
+    """
+    data, path = _resources_file(folder)
+    code = str(country if country is not None else data.get("country", "")).strip()
     countries = data["countries"]
     if code not in countries:
         raise ContentError(f"{path}: country '{code}' is not one of {', '.join(map(str, countries))}")
-    entry = countries[code]
-    if not isinstance(entry, dict):
-        raise ContentError(f"{path}: the entry for {code} needs name, emergency and services")
-    services = tuple(_service(s, path, code) for s in entry.get("services") or [])
-    international = tuple(_service(s, path, "international") for s in data.get("international") or [])
-    if not services and not international:
-        raise ContentError(f"{path}: list at least one service for {code} or one international directory")
-    return Resources(
-        country=code,
-        country_name=str(entry.get("name", code)),
-        emergency=str(entry.get("emergency", "")),
-        emergency_note=str(data.get("emergency_note", "")).strip(),
-        services=services,
-        international=international,
-        last_checked=str(data.get("last_checked", "")),
-    )
+    if strict:
+        for other, entry in countries.items():
+            if str(other) != code:
+                _country(str(other), entry, data, path)
+    return _country(code, countries[code], data, path)
+
+
+def all_resources(folder: Path | None = None) -> dict[str, Resources]:
+    """Every country of ``resources.yaml``, read and checked: ``{"GB": Resources, …}``."""
+    data, path = _resources_file(folder)
+    chosen = str(data.get("country", "")).strip()
+    if chosen not in data["countries"]:
+        raise ContentError(f"{path}: country '{chosen}' is not one of {', '.join(map(str, data['countries']))}")
+    return {str(code): _country(str(code), entry, data, path) for code, entry in data["countries"].items()}
 
 
 # ---------------------------------------------------------------- exercise content
@@ -437,6 +605,18 @@ def pauses(folder: Path | None = None) -> dict[str, dict]:
 
 
 RITUAL_LISTS = ("signals", "check_ins", "before", "after", "while_waiting")
+#: the ideas for a longer time apart (days or weeks), offered by the agreement's second kind
+LONGER_LISTS = ("how_often", "longer_check_ins", "tell_others", "review", "self_care")
+#: an idea is put into a text field of the agreement, which holds this many characters
+IDEA_LIMIT = 120
+
+
+def _short_texts(value: Any, path: str, where: str, limit: int = IDEA_LIMIT) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(
+        isinstance(item, str) and item.strip() and len(item) <= limit for item in value
+    ):
+        raise ContentError(f"{path}: {where} must be a list of short texts (at most {limit} characters)")
+    return tuple(" ".join(item.split()) for item in value)
 
 
 def rituals(folder: Path | None = None) -> dict[str, Any]:
@@ -450,6 +630,8 @@ def rituals(folder: Path | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"min_minutes": low, "max_minutes": high}
     for key in RITUAL_LISTS:
         out[key] = _words_long(data.get(key), path, f"'{key}'")
+    for key in LONGER_LISTS:
+        out[key] = _short_texts(data.get(key), path, f"'{key}'")
     return out
 
 

@@ -3,6 +3,7 @@ printable page with their answers and agreement."""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def test_a_participant_does_every_exercise_and_takes_it_home(page: Page, partici
     scale, beliefs = content.beliefs()
     s.locator(".hs-beliefs .hs-belief-row").first.get_by_role("button", name=scale[3]).click()
     expect(s.locator(".hs-reflection").first).to_be_visible()
-    s.locator(".hs-writing textarea").fill("They are bored with me.\nOr maybe just tired.")
+    s.get_by_label(texts["story_label"]).fill("They are bored with me.\nOr maybe just tired.")
+    s.get_by_label(texts["story_else_label"]).fill("They had a long week.")
 
     # 3 space as care: reframe and which kind of distance
     next_theme(page, 3)
@@ -118,6 +120,9 @@ def test_a_participant_does_every_exercise_and_takes_it_home(page: Page, partici
     expect(comparison).to_contain_text("7/10")
     expect(comparison).to_contain_text("3/10")
     s.locator(".hs-writing textarea").fill("Space can be care.")
+    takehome = s.locator(".hs-takehome")
+    for title in ("story_title", "partner_note_title", "loop_title"):  # the most personal parts stay off unless ticked
+        takehome.get_by_label(texts["takehome_include"].format(title=texts[title])).check()
     with page.expect_download() as download_info:
         s.get_by_role("button", name=texts["takehome_button"]).click()
     download = download_info.value
@@ -126,11 +131,15 @@ def test_a_participant_does_every_exercise_and_takes_it_home(page: Page, partici
     download.save_as(saved)
     home = saved.read_text(encoding="utf-8")
     for expected in [
-        "7/10", "3/10", items[0]["text"], "They are bored with me.", "They need rest, not less of me.",
+        "7/10", "3/10", items[0]["text"], "They are bored with me.", "They had a long week.", "They need rest, not less of me.",
         "you go quiet", "I need quiet to come back to you.", "text me at nine", ideas["signals"][0].replace('"', "&quot;"),
         "at 9 pm, in the kitchen", "Space can be care.", texts["agreement_title"],
     ]:
         assert expected in home, f"the take-home lacks {expected!r}"
+    helplines = content.resources()
+    for contact in helplines.emergency_contacts + helplines.services[0].contacts:  # the helplines, as links
+        assert f'href="{html.escape(contact.href)}"' in home, contact
+    assert "nobody else gets a copy" not in home.lower()
     expect(s.locator(".hs-takehome .hs-summary")).to_contain_text(texts["takehome_done"][:20])
 
     body = page.locator("body").inner_text()

@@ -43,7 +43,7 @@ def test_shipped_resources_cover_the_configured_country_and_a_directory():
     res = content.resources()
     assert res.services and res.international
     assert res.emergency
-    assert all(s.url.startswith("https://") for s in res.services + res.international if s.url)
+    assert all(c.value.startswith("https://") for s in res.services + res.international for c in s.contacts if c.kind in ("chat", "web"))
 
 
 def test_feelings_edit_changes_the_list(folder: Path):
@@ -98,8 +98,10 @@ def test_resources_for_an_unknown_country_are_refused(folder: Path):
 def test_resources_refuse_a_plain_http_link(folder: Path):
     """Is a non-https link refused (no page may point participants at plain http)?"""
     (folder / "resources.yaml").write_text(
-        "country: GB\ncountries:\n  GB:\n    name: UK\n    services:\n"
-        "      - {name: X, what: y, url: 'http://example.org'}\n",
+        "country: GB\ncountries:\n  GB:\n    name: UK\n"
+        "    emergency: {contacts: [{call: '999'}], source: 'https://example.org', checked: '2026-12'}\n    services:\n"
+        "      - {name: X, what: y, group: crisis, contacts: [{web: 'http://example.org'}],"
+        " source: 'https://example.org', checked: '2026-12'}\n",
         encoding="utf-8",
     )
     with pytest.raises(content.ContentError, match="https"):
