@@ -134,6 +134,9 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
         """Use ``pages`` from now on (``None`` for a theme not built yet); close the ones replaced."""
         for page in self._pages:
             if page is not None:
+                for exercise in page.exercises.values():  # the quiet-word box lives on in the app
+                    if isinstance(exercise, CheckIn):
+                        exercise.care_extras = []
                 page.close()
         self._pages = list(pages)
         self._key_of = {}
@@ -212,6 +215,9 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
         for ex in checkins:
             if ex.moment == "check-out":
                 ex.compare_with = start
+            ex.open_moment = self._open_moment
+            if ex.care_extras != [self._quiet_box]:
+                ex.care_extras = [self._quiet_box]
         for widget in page.widgets:
             if isinstance(widget, TakeHome):
                 widget.collect = lambda: list(self.all_exercises().values())
@@ -230,7 +236,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             breathing = [Pause(kind="breathing")]
         except (content.ContentError, traitlets.TraitError):
             breathing = []
-        view = VBox([page_text, *breathing, self._return])
+        view = VBox([page_text, *breathing, self._quiet_box, self._return])
         view.add_class("hs-page")
         view.add_class("hs-moment-page")
         return view
@@ -276,7 +282,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
         self._set_texts()
         self._help.refresh()
         for child in self._moment_page.children:
-            if child is not self._return:  # the return button lives on
+            if child is not self._return and child is not self._quiet_box:  # these live on
                 close_tree(child)
         self._moment_page.close()
         self._moment_page = moment
@@ -380,6 +386,10 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             self._bridge.snapshot = json.dumps(self.snapshot(), ensure_ascii=False)
 
     def _on_moment_click(self, _button: Button) -> None:
+        self.moment = True
+
+    def _open_moment(self) -> None:
+        """ "Take a moment now" in the gentle note under a high rating."""
         self.moment = True
 
     def _on_return_click(self, _button: Button) -> None:

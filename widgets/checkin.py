@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from typing import Callable
+
 import traitlets
-from ipywidgets import HTML, ToggleButtons
+from ipywidgets import HTML, Button, ToggleButtons, VBox
 
 from workshop import aggregate, content
 
@@ -21,9 +23,13 @@ class CheckIn(Exercise):
 
     The participant sees the ``prompt``, the feeling words of ``workshop/content/feelings.yaml``
     as buttons to toggle, an optional word of their own, and the numbers 0 to 10 with the kit's
-    own anchors from ``intensity.yaml``; a line below says back what they chose. The answer stays
-    in the participant's kernel and their own browser; in a group session, ticking "share
-    anonymously" shares the words and the number (never the own word): the group sees counts.
+    own anchors from ``intensity.yaml`` ("how unsettled do you feel right now", the same question
+    at the start and the end, so the closing page compares like with like); a line below says
+    back what they chose. From ``care_from`` (8) up, a gentle note only they see offers "I need a
+    moment", says how to reach the facilitator and, in a live session, holds whatever the app
+    puts in :attr:`care_extras` (the anonymous "quiet word" request). The answer stays in the
+    participant's kernel and their own browser; in a group session, ticking "share anonymously"
+    shares the words and the number (never the own word): the group sees counts.
 
     Parameters
     ----------
@@ -43,6 +49,10 @@ class CheckIn(Exercise):
     intensity = traitlets.Int(None, allow_none=True).tag(answer=True)
     #: the opening check-in this check-out is compared with (set by the participant app)
     compare_with = traitlets.Instance("widgets.checkin.CheckIn", allow_none=True)
+    #: widgets shown in the gentle note at a high rating (set by the participant app)
+    care_extras = traitlets.List()
+    #: what "I need a moment" in the note does (set by the participant app; hidden without it)
+    open_moment: Callable[[], None] | None = None
 
     def __init__(self, prompt: str = "", moment: str = "check-in", **kwargs: Any) -> None:
         self._syncing = False
@@ -67,6 +77,15 @@ class CheckIn(Exercise):
             f"<span>{html.escape(self._scale.max_label)} · {high}</span></div>"
         )
         self._anchor = HTML()
+        self._care_note = HTML(
+            f'<p class="hs-care-text">{html.escape(t("care_note"))}</p>'
+            f'<p class="hs-care-text">{html.escape(t("care_reach"))}</p>'
+        )
+        self._moment = Button(description=t("care_moment"), tooltip=t("care_moment"))
+        self._moment.add_class("hs-secondary")
+        self._moment.on_click(self._on_moment_click)
+        self._care = VBox()
+        self._care.add_class("hs-care")
         self._summary = HTML()
         self._comparison = HTML()
         body = [
@@ -80,6 +99,7 @@ class CheckIn(Exercise):
             self._intensity,
             ends,
             self._anchor,
+            self._care,
             self._summary,
             self._comparison,
         ]
@@ -91,6 +111,7 @@ class CheckIn(Exercise):
         self.observe(self._on_prompt, names="prompt")
         self.observe(self._on_answer, names=["feelings", "other", "intensity"])
         self.observe(self._on_compare_with, names="compare_with")
+        self.observe(self._show_care, names="care_extras")
         self._on_prompt()
         self._on_answer()
 
@@ -160,7 +181,25 @@ class CheckIn(Exercise):
             else ""
         )
         self._summary.value = f'<p class="hs-summary" role="status">{html.escape(self.summary)}</p>'
+        self._show_care()
         self._show_comparison()
+
+    @property
+    def needs_care(self) -> bool:
+        """Did the participant rate themselves at or above ``care_from``?"""
+        return self.intensity is not None and self.intensity >= self._scale.care_from
+
+    def _show_care(self, _change: Any = None) -> None:
+        """The gentle note under a high rating: only this participant sees it; nothing is recorded."""
+        if not self.needs_care:
+            self._care.children = []
+            return
+        moment = [self._moment] if self.open_moment is not None else []
+        self._care.children = [self._care_note, *moment, *self.care_extras]
+
+    def _on_moment_click(self, _button: Button) -> None:
+        if self.open_moment is not None:
+            self.open_moment()
 
     def _on_compare_with(self, change: dict) -> None:
         names = ["feelings", "other", "intensity", "passed"]
@@ -183,15 +222,27 @@ class CheckIn(Exercise):
             return ""
         if start.intensity is None and not start.feelings and not start.other.strip():
             return ""
-        return t("checkout_comparison", start=start.said(), now=self.said() or t("checkout_not_yet"))
+        parts = []
+        if start.intensity is not None or self.intensity is not None:  # the same question, both times
+            rated = lambda ex: f"{ex.intensity}/{ex._scale.high}" if ex.intensity is not None else t("checkout_not_yet")  # noqa: E731
+            parts.append(t("checkout_rating_comparison", question=self._scale.question, start=rated(start), now=rated(self)))
+        if start.words() or self.words():
+            parts.append(t("checkout_words_comparison", start=start.words() or t("checkout_not_yet"),
+                           now=self.words() or t("checkout_not_yet")))
+        return " ".join(parts)
 
-    def said(self) -> str:
-        """The chosen words and number in one short phrase, or ``""``."""
+    def words(self) -> str:
+        """The chosen feeling words and the participant's own word, or ``""``."""
         words = list(self.feelings)
         own = " ".join(self.other.split())
         if own:
             words.append(own)
-        parts = [", ".join(words)] if words else []
+        return ", ".join(words)
+
+    def said(self) -> str:
+        """The chosen words and number in one short phrase, or ``""``."""
+        words = self.words()
+        parts = [words] if words else []
         if self.intensity is not None:
             parts.append(f"{self.intensity}/{self._scale.high}")
         return " · ".join(parts)

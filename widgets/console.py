@@ -284,8 +284,17 @@ class FacilitatorConsole(QuietRepr, VBox):
         if signature == self._signature and not force:
             return
         self._signature = signature
-        present = signature[-1]
-        self._present.value = f'<p class="hs-console-present" role="status">{html.escape(t("console_present", n=present))}</p>'
+        present, words = signature[-1], signature[-2]
+        asked = (
+            f'<p class="hs-console-words" role="status" title="{html.escape(t("console_quiet_words_hint"))}">'
+            f'{html.escape(t("console_quiet_words", n=words))}</p>'
+            f'<p class="hs-console-words-hint">{html.escape(t("console_quiet_words_hint"))}</p>'
+            if words
+            else ""
+        )
+        self._present.value = (
+            f'<p class="hs-console-present" role="status">{html.escape(t("console_present", n=present))}</p>' + asked
+        )
         self._draw_answers()
 
     def _draw_answers(self) -> None:

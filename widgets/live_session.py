@@ -11,7 +11,7 @@ import html
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, Button, VBox
+from ipywidgets import HTML, Button, ToggleButton, VBox
 
 from workshop import serverlog
 
@@ -64,6 +64,16 @@ class LiveSession(traitlets.HasTraits):
         self._status = ""
         self._consent_view: VBox | None = None
         self.observe(self._on_following, names="following")
+        # "I'd like a quiet word": shown under a high distress rating and on the "I need a moment"
+        # page, only in a live session; the console sees a count, never who
+        self._quiet = ToggleButton(value=False, description=t("quiet_word_ask"), tooltip=t("quiet_word_ask"))
+        self._quiet.add_class("hs-quiet-word")
+        self._quiet_note = HTML(f'<p class="hs-hint">{html.escape(t("quiet_word_hint"))}</p>')
+        self._quiet_box = VBox([self._quiet, self._quiet_note])
+        self._quiet_box.add_class("hs-quiet-box")
+        self._quiet_box.layout.display = "none"
+        self._quiet_syncing = False
+        self._quiet.observe(self._on_quiet, names="value")
 
     # ------------------------------------------------------------------ joining
     @property
@@ -107,6 +117,11 @@ class LiveSession(traitlets.HasTraits):
         for exercise in self.exercises.values():
             exercise.share_available = group and exercise.shareable is not None
         self._apply_session(self._session)
+        self._quiet_box.layout.display = None
+        try:
+            self._set_quiet(self._link.has_asked_for_word())  # a reloaded page shows a request still standing
+        except StoreError:
+            pass
         if not self.consent:
             self._consent_view = self._build_consent(group)
             self._render_stage()
@@ -196,6 +211,8 @@ class LiveSession(traitlets.HasTraits):
     def _leave_session(self) -> None:
         self._link = None
         self.following = False
+        self._quiet_box.layout.display = "none"
+        self._set_quiet(False)
         for exercise in self.exercises.values():
             exercise.share_available = False
         if self._consent_view is not None:
@@ -224,6 +241,34 @@ class LiveSession(traitlets.HasTraits):
             self._say("share_sent")
         else:
             self._notice.value = ""
+
+    # ------------------------------------------------------------------ a quiet word
+    def _set_quiet(self, asking: bool) -> None:
+        self._quiet_syncing = True
+        try:
+            self._quiet.value = asking
+        finally:
+            self._quiet_syncing = False
+        self._quiet.button_style = "primary" if asking else ""
+        self._quiet_note.value = f'<p class="hs-hint" role="status">{html.escape(t("quiet_word_asked" if asking else "quiet_word_hint"))}</p>'
+
+    def _on_quiet(self, change: dict) -> None:
+        """Ask for (or take back) a quiet word; if the store cannot be reached, say so and undo."""
+        from workshop.store import StoreError
+
+        if self._quiet_syncing:
+            return
+        if self._link is None:
+            self._set_quiet(False)
+            return
+        try:
+            self._link.ask_for_word(bool(change["new"]))
+        except StoreError:
+            serverlog.logger().warning("a request for a quiet word could not be written")
+            self._set_quiet(bool(change["old"]))
+            self._quiet_note.value = f'<p class="hs-notice-error" role="alert">{html.escape(t("quiet_word_trouble"))}</p>'
+            return
+        self._set_quiet(bool(change["new"]))
 
     def _on_following(self, _change: dict) -> None:
         self._update_nav()

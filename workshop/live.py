@@ -78,3 +78,11 @@ class ParticipantLink:
         self._write(self.store.replace_shares, self.session, self.who, exercise, rows)
         self._written[exercise] = rows
         return True
+
+    def ask_for_word(self, asking: bool) -> None:
+        """Tell the console, anonymously, that this participant would like a quiet word (or no longer)."""
+        self._guard(self.store.ask_for_word, self.session, self.who, asking)
+
+    def has_asked_for_word(self) -> bool:
+        """Whether this participant's request for a quiet word stands (read again after a reload)."""
+        return bool(self._guard(self.store.has_asked_for_word, self.session, self.who))

@@ -68,6 +68,16 @@ shares = sa.Table(
 )
 
 
+#: "someone would like a quiet word": a participant's anonymous request, shown to the console only
+#: as a count (never who, never exported); withdrawn by the participant, deleted with the session
+word_requests = sa.Table(
+    "word_requests",
+    metadata,
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("pseudonym", sa.String(32), primary_key=True),
+)
+
+
 class StoreError(RuntimeError):
     """The store could not do what was asked (e.g. the database is unreachable)."""
 
@@ -281,21 +291,47 @@ class Store:
         with self.engine.begin() as db:
             db.execute(shares.update().where(shares.c.session_id == session.id, shares.c.id == share_id).values(hidden=hidden))
 
+    # ------------------------------------------------------------------ a quiet word
+    def ask_for_word(self, session: Session, who: str, asking: bool = True) -> None:
+        """Record (or take back) a participant's anonymous wish for a quiet word with the facilitator."""
+        with self.engine.begin() as db:
+            db.execute(word_requests.delete().where(word_requests.c.session_id == session.id, word_requests.c.pseudonym == who))
+            if asking:
+                db.execute(word_requests.insert().values(session_id=session.id, pseudonym=who))
+
+    def has_asked_for_word(self, session: Session, who: str) -> bool:
+        """Is this participant's request for a quiet word standing (so a reloaded page can show it)?"""
+        with self.engine.connect() as db:
+            return db.execute(
+                sa.select(sa.func.count()).select_from(word_requests).where(
+                    word_requests.c.session_id == session.id, word_requests.c.pseudonym == who
+                )
+            ).scalar_one() > 0
+
+    def words_asked(self, session: Session) -> int:
+        """How many participants would like a quiet word (a count: the console never learns who)."""
+        with self.engine.connect() as db:
+            return db.execute(
+                sa.select(sa.func.count()).select_from(word_requests).where(word_requests.c.session_id == session.id)
+            ).scalar_one()
+
     def signature(self, session: Session) -> tuple:
-        """Changes whenever the shares or the presence of a session change (cheap to poll)."""
+        """Changes whenever the shares, the quiet-word requests or the presence change (cheap to poll).
+        Presence is last: the console reads the head count from it."""
         with self.engine.connect() as db:
             count, top, hidden = db.execute(
                 sa.select(sa.func.count(), sa.func.max(shares.c.id), sa.func.sum(sa.cast(shares.c.hidden, sa.Integer))).where(
                     shares.c.session_id == session.id
                 )
             ).one()
-        return (count, top, hidden, self.present(session))
+        return (count, top, hidden, self.words_asked(session), self.present(session))
 
     # ------------------------------------------------------------------ purge
     def purge(self, session: Session) -> None:
         """Delete the session, its participants and its shares; the bytes are overwritten."""
         with self.engine.begin() as db:
             db.execute(shares.delete().where(shares.c.session_id == session.id))
+            db.execute(word_requests.delete().where(word_requests.c.session_id == session.id))
             db.execute(participants.delete().where(participants.c.session_id == session.id))
             db.execute(sessions.delete().where(sessions.c.id == session.id))
         self._compact()
@@ -316,7 +352,7 @@ class Store:
         PostgreSQL rewrites the tables (VACUUM FULL), so dead rows leave the data files."""
         if not self.is_sqlite:
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
-                db.exec_driver_sql("VACUUM FULL shares, participants, sessions")
+                db.exec_driver_sql("VACUUM FULL shares, word_requests, participants, sessions")
             return
         with self.engine.connect() as db:
             db.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

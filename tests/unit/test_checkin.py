@@ -166,3 +166,44 @@ def test_take_home_holds_the_answer_unless_passed():
     assert content.feelings()[0] in section.lines[0][1] and "2/10" in section.lines[0][1]
     checkin.passed = True
     assert checkin.take_home() is None
+
+
+def test_check_in_and_check_out_ask_the_same_distress_question_and_compare_like_with_like():
+    """Do both moments ask "how unsettled do you feel right now", and does the closing page put the two
+    ratings side by side, and the words side by side, not one mixed phrase against another?"""
+    words = content.feelings()
+    start, end = CheckIn(moment="check-in"), CheckIn(moment="check-out")
+    assert content.intensity().question.lower().startswith("how unsettled")
+    for ex in (start, end):
+        assert content.intensity().question in str([getattr(c, "value", "") for c in ex._body.children])
+    start.intensity, start.feelings = 7, (words[1],)
+    end.compare_with = start
+    end.intensity, end.feelings = 3, (words[2],)
+    texts = content.ui_text()
+    rating = texts["checkout_rating_comparison"].format(question=content.intensity().question, start="7/10", now="3/10")
+    assert rating in end.comparison
+    assert texts["checkout_words_comparison"].format(start=words[1], now=words[2]) in end.comparison
+
+
+@pytest.mark.parametrize("rating, shown", [(None, False), (0, False), (7, False), (8, True), (10, True)])
+def test_a_high_rating_brings_a_private_gentle_note(rating, shown):
+    """From 8 up (care_from in intensity.yaml), does a note only the participant sees offer a moment and the
+    app's extras (the quiet word), and does "Take a moment now" open it? Below 8, nothing."""
+    from ipywidgets import HTML
+
+    checkin = CheckIn()
+    opened = []
+    extra = HTML("the quiet-word box")
+    checkin.open_moment = lambda: opened.append(True)
+    checkin.care_extras = [extra]
+    checkin.intensity = rating
+    assert checkin._shared_rows() == ([("intensity", str(rating))] if rating is not None else [])  # the note shares nothing
+    assert content.intensity().care_from == 8
+    assert bool(checkin._care.children) is shown
+    if shown:
+        assert content.ui_text()["care_note"][:30] in checkin._care.children[0].value
+        assert extra in checkin._care.children
+        checkin._moment.click()
+        assert opened == [True]
+        checkin.intensity = 2
+        assert checkin._care.children == ()

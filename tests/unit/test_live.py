@@ -150,3 +150,46 @@ def test_a_lost_store_is_said_once_and_sharing_resumes(store: Store, monkeypatch
     assert "9" in {r.value for r in store.shares(session)}
     assert content.ui_text()["share_sent"][:20] in app._notice.value
     assert pseudonym(session.code, "a" * 32) in {r.pseudonym for r in store.shares(session)}
+
+
+def test_a_quiet_word_reaches_the_console_as_a_count_never_as_a_person(store: Store, tmp_path: Path):
+    """At a high rating in a session, can a participant ask anonymously for a quiet word, does the console show
+    only how many asked, does a reload still show the request so it can be taken back, and does purge delete it?"""
+    from widgets.console import FacilitatorConsole
+
+    session = store.create_session("group", k=3)
+    console = FacilitatorConsole(store=store, join_base="http://192.0.2.1:8866/?token=t")
+    apps = [arrive(store, session.code, participant=c * 32) for c in "ab"]
+    for app in apps:
+        app.decide_consent("private")
+        exercise(app, CheckIn).intensity = 9
+        assert app._quiet_box in exercise(app, CheckIn)._care.children and app._quiet_box.layout.display is None
+    apps[0]._quiet.value = True
+    console.refresh(force=True)
+    texts = content.ui_text()
+    assert texts["console_quiet_words"].format(n=1) in console._present.value
+    apps[1]._quiet.value = True
+    console.refresh(force=True)
+    assert texts["console_quiet_words"].format(n=2) in console._present.value
+    for app in apps:
+        assert pseudonym(session.code, app.participant_id) not in console._present.value
+    again = arrive(store, session.code, participant="a" * 32)  # the first participant reloads
+    assert again._quiet.value is True
+    again._quiet.value = False  # and takes it back
+    console.refresh(force=True)
+    assert texts["console_quiet_words"].format(n=1) in console._present.value
+    assert "quiet" not in console.export_csv()
+    store.purge(session)
+    assert store.words_asked(session) == 0
+
+
+def test_outside_a_session_the_note_offers_no_quiet_word():
+    """On one's own (no session), does the gentle note keep "take a moment" and the facilitator's words, but no
+    request button?"""
+    app = ParticipantApp.from_notebooks()
+    app._bridge.participant_id = "c" * 32
+    checkin = exercise(app, CheckIn)
+    checkin.intensity = 9
+    assert app._quiet_box.layout.display == "none"
+    checkin._moment.click()
+    assert app.moment is True

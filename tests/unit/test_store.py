@@ -33,7 +33,7 @@ def store(request, tmp_path: Path) -> Store:
         return Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
     store = Store(request.getfixturevalue("postgres_url"))
     with store.engine.begin() as db:  # a clean slate per test
-        db.exec_driver_sql("TRUNCATE shares, participants, sessions RESTART IDENTITY CASCADE")
+        db.exec_driver_sql("TRUNCATE shares, word_requests, participants, sessions RESTART IDENTITY CASCADE")
     return store
 
 
@@ -180,3 +180,20 @@ def test_chart_summary_reads_the_counts():
     """Does a chart's text alternative give every non-zero count, largest first?"""
     chart = aggregate.Chart("Feelings", [("calm", 1), ("sad", 3), ("numb", 0)], respondents=4)
     assert chart.summary() == "Feelings (4 people): sad: 3; calm: 1."
+
+
+def test_quiet_word_requests_are_a_count_per_session_taken_back_and_purged(store: Store):
+    """Does each participant's anonymous request count once, only in its own session, change the console's
+    signature, go when taken back, and go with the session on purge?"""
+    one, other = store.create_session(), store.create_session()
+    before = store.signature(one)
+    for who in ("a" * 32, "b" * 32, "a" * 32):  # asking twice is still one request
+        store.ask_for_word(one, who)
+    store.ask_for_word(other, "c" * 32)
+    assert store.words_asked(one) == 2 and store.words_asked(other) == 1
+    assert store.has_asked_for_word(one, "a" * 32) and not store.has_asked_for_word(one, "c" * 32)
+    assert store.signature(one) != before
+    store.ask_for_word(one, "a" * 32, asking=False)
+    assert store.words_asked(one) == 1 and not store.has_asked_for_word(one, "a" * 32)
+    store.purge(one)
+    assert store.words_asked(one) == 0 and store.words_asked(other) == 1
