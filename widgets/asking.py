@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, Box, Button, Layout, SelectionSlider
+from ipywidgets import HTML, Box, Button, Layout, SelectionSlider, ToggleButtons, VBox
 
 from workshop import content
+from workshop.content import LONGER_LISTS
 
 from ._text import t
 from .a11y import SliderNames
@@ -89,18 +91,40 @@ def _duration_label(minutes: int) -> str:
     return t("hour") if hours == 1 else t("hours", n=hours)
 
 
-class SpaceAgreement(_Prompted):
-    """A space agreement to take home (theme 6, after Gottman's agreed breaks).
+def _longer_ideas(folder: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """Ideas for a longer time apart from ``rituals.yaml`` (checked by :func:`workshop.content.rituals`)."""
+    ideas = content.rituals(folder)
+    return {key: ideas[key] for key in LONGER_LISTS}
 
-    The participant chooses a signal, how long a break lasts (between the minimum and maximum
-    of ``rituals.yaml``, 20 minutes to 24 hours by default), how to check in, when and how to come
-    back, a ritual before and after, and what they will do while they wait. Each field offers
-    ideas from ``rituals.yaml``. The agreement is shown as a card and goes on the printable
-    take-home. Private.
+
+class SpaceAgreement(_Prompted):
+    """The participant's own draft of a space agreement, to talk over (theme 6).
+
+    Above the fields, always, the guardrails: the draft is a proposal the partner may change or
+    decline; it is never a reason to check on, follow or punish anyone; and if raising it would
+    not be safe, keep it to yourself ("Help now"). The participant first chooses what the draft
+    is for (``kind``):
+
+    - ``"break"``, a break in a heated moment (after Gottman's agreed breaks): a signal, how long a
+      break lasts (the minimum and maximum of ``rituals.yaml``, 20 minutes to 24 hours by default,
+      presented as a rule of thumb), how to check in, when and how to come back, a ritual before
+      and after, and what they will do while they wait;
+    - ``"longer"``, a longer time apart (days or weeks): how often and how to check in, what to
+      tell others, when to look at it again, and how they will look after themselves.
+
+    Each field offers ideas from ``rituals.yaml``. Switching kind hides the other kind's fields
+    and keeps what was typed in them. The card, :meth:`lines` and the take-home show only the
+    chosen kind; the take-home section starts with the guardrails, and an empty draft puts no
+    section on the take-home. Private: never shared with the group.
     """
 
-    TEXTS = ("signal", "check_in", "come_back", "before", "after", "while_waiting")
+    KINDS = ("break", "longer")
+    BREAK_FIELDS = ("signal", "minutes", "check_in", "come_back", "before", "after", "while_waiting")
+    LONGER_FIELDS = ("how_often", "longer_check_in", "tell_others", "review", "self_care")
+    TEXTS = ("signal", "check_in", "come_back", "before", "after", "while_waiting", *LONGER_FIELDS)
     STEPS = (20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 1440)
+    #: saved answers from before there were two kinds have no ``kind``: they restore as a break
+    kind = traitlets.Enum(KINDS, default_value="break").tag(answer=True)
     signal = traitlets.Unicode("").tag(answer=True)
     minutes = traitlets.Int(None, allow_none=True).tag(answer=True)
     check_in = traitlets.Unicode("").tag(answer=True)
@@ -108,9 +132,15 @@ class SpaceAgreement(_Prompted):
     before = traitlets.Unicode("").tag(answer=True)
     after = traitlets.Unicode("").tag(answer=True)
     while_waiting = traitlets.Unicode("").tag(answer=True)
+    how_often = traitlets.Unicode("").tag(answer=True)
+    longer_check_in = traitlets.Unicode("").tag(answer=True)
+    tell_others = traitlets.Unicode("").tag(answer=True)
+    review = traitlets.Unicode("").tag(answer=True)
+    self_care = traitlets.Unicode("").tag(answer=True)
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
         ideas = content.rituals()
+        longer = _longer_ideas()
         self._low, self._high = ideas["min_minutes"], ideas["max_minutes"]
         steps = sorted({m for m in self.STEPS if self._low <= m <= self._high} | {self._low, self._high})
         self._syncing = False
@@ -121,7 +151,27 @@ class SpaceAgreement(_Prompted):
             "before": SuggestBox(t("agreement_before"), ideas["before"]),
             "after": SuggestBox(t("agreement_after"), ideas["after"]),
             "while_waiting": SuggestBox(t("agreement_while_waiting"), ideas["while_waiting"]),
+            "how_often": SuggestBox(t("agreement_how_often"), longer["how_often"]),
+            "longer_check_in": SuggestBox(t("agreement_longer_check_in"), longer["longer_check_ins"]),
+            "tell_others": SuggestBox(t("agreement_tell_others"), longer["tell_others"]),
+            "review": SuggestBox(t("agreement_review"), longer["review"]),
+            "self_care": SuggestBox(t("agreement_self_care"), longer["self_care"]),
         }
+        # always in view, above the fields, so the draft is never mistaken for a rule to enforce
+        self._guard = HTML(
+            f'<p class="hs-notice-info" role="note"><strong>{html.escape(t("agreement_guard_title"))}</strong><br>'
+            + "<br>".join(html.escape(t(f"agreement_guard_{part}")) for part in ("proposal", "control", "safety"))
+            + "</p>"
+        )
+        self._guard.add_class("hs-notice")
+        self._guard.add_class("hs-agreement-guard")
+        self._kind = ToggleButtons(
+            options=[(t(f"agreement_kind_{k}"), k) for k in self.KINDS],
+            value=self.kind,
+            tooltips=[t(f"agreement_kind_{k}") for k in self.KINDS],
+        )
+        self._kind.add_class("hs-kinds")
+        self._kind_hint = HTML()
         self._length = SelectionSlider(
             options=[(_duration_label(m), m) for m in steps],
             value=steps[0],
@@ -132,26 +182,34 @@ class SpaceAgreement(_Prompted):
         self._length_note = HTML(
             f'<p class="hs-hint">{html.escape(t("agreement_length_hint", low=_duration_label(self._low), high=_duration_label(self._high)))}</p>'
         )
+        # both kinds' fields stay in the page; the one not chosen is hidden, so nothing typed is lost
+        self._groups = {
+            "break": VBox([
+                self._boxes["signal"],
+                self._length,
+                SliderNames(layout=Layout(display="none")),  # names the slider's handle for screen readers
+                self._length_note,
+                self._boxes["check_in"],
+                self._boxes["come_back"],
+                self._boxes["before"],
+                self._boxes["after"],
+                self._boxes["while_waiting"],
+            ]),
+            "longer": VBox([self._boxes[name] for name in self.LONGER_FIELDS]),
+        }
         self._card = HTML()
-        body = [
-            self._boxes["signal"],
-            self._length,
-            SliderNames(layout=Layout(display="none")),  # names the slider's handle for screen readers
-            self._length_note,
-            self._boxes["check_in"],
-            self._boxes["come_back"],
-            self._boxes["before"],
-            self._boxes["after"],
-            self._boxes["while_waiting"],
-            self._card,
-        ]
+        body = [label(t("agreement_kind_question")), self._kind, self._kind_hint, *self._groups.values(), self._card]
         super().__init__(body, prompt=prompt, **kwargs)
         self.add_class("hs-agreement")
         for name, box in self._boxes.items():
             box.observe(lambda c, name=name: setattr(self, name, c["new"]), names="value")
         self._length.observe(self._on_length, names="value")
-        self.observe(self._on_answer, names=[*self.TEXTS, "minutes"])
+        self._kind.observe(self._on_kind, names="value")
+        self.observe(self._on_answer, names=["kind", *self.TEXTS, "minutes"])
         self._on_answer()
+
+    def _header(self) -> list:
+        return [*super()._header(), self._guard]
 
     @traitlets.validate(*TEXTS)
     def _valid_text(self, proposal: dict) -> str:
@@ -170,21 +228,29 @@ class SpaceAgreement(_Prompted):
         if not self._syncing:
             self.minutes = change["new"]
 
+    def _on_kind(self, change: dict) -> None:
+        if not self._syncing and change["new"] is not None:
+            self.kind = change["new"]
+
     def _on_answer(self, _change: Any = None) -> None:
         self._syncing = True
         try:
+            self._kind.value = self.kind
             for name, box in self._boxes.items():
                 box.value = getattr(self, name)
             if self.minutes is not None and self.minutes in [v for _, v in self._length.options]:
                 self._length.value = self.minutes
         finally:
             self._syncing = False
+        for kind, group in self._groups.items():
+            group.layout.display = None if kind == self.kind else "none"
+        self._kind_hint.value = f'<p class="hs-hint">{html.escape(t(f"agreement_kind_{self.kind}_hint"))}</p>'
         self._card.value = self.card()
 
     def lines(self) -> list[tuple[str, str]]:
-        """The agreement as label–text lines; empty fields are left out."""
+        """The chosen kind's fields as label–text lines; empty fields are left out."""
         lines = []
-        for name in ("signal", "minutes", "check_in", "come_back", "before", "after", "while_waiting"):
+        for name in self.BREAK_FIELDS if self.kind == "break" else self.LONGER_FIELDS:
             value = _duration_label(self.minutes) if name == "minutes" and self.minutes else getattr(self, name)
             if isinstance(value, str) and value.strip():
                 lines.append((t(f"agreement_{name}_short"), " ".join(value.split())))
@@ -194,6 +260,7 @@ class SpaceAgreement(_Prompted):
         lines = self.lines()
         if not lines:
             return f'<p class="hs-hint">{html.escape(t("agreement_empty"))}</p>'
+        lines = [(t("agreement_kind_short"), t(f"agreement_kind_{self.kind}")), *lines]
         rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in lines)
         return (
             f'<div class="hs-agreement-card" role="region" aria-label="{html.escape(t("agreement_title"))}">'
@@ -201,5 +268,11 @@ class SpaceAgreement(_Prompted):
         )
 
     def _take_home(self) -> TakeHomeSection | None:
+        # an empty draft has nothing to talk over; any filled field brings the guardrails with it
         lines = self.lines()
-        return TakeHomeSection(t("agreement_title"), lines) if lines else None
+        if not lines:
+            return None
+        return TakeHomeSection(
+            t("agreement_title"),
+            [("", t("agreement_takehome_guard")), (t("agreement_kind_short"), t(f"agreement_kind_{self.kind}")), *lines],
+        )
