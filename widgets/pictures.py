@@ -26,13 +26,17 @@ class ClosenessLine(_Prompted):
     """Where you and your partner sit between closeness and room of one's own (theme 4).
 
     The participant places "me" and "my partner" on a 0–10 line; the picture shows both dots
-    and a sentence says the same in words (for screen readers and for reading). In a group
+    and a sentence says the same in words (for screen readers and for reading), with the
+    distance between them in words (close, some way apart, far apart), never as a score. In a group
     session, ticking "share anonymously" shares both places: the group sees only counts.
     """
 
     me = traitlets.Int(None, allow_none=True).tag(answer=True)
     partner = traitlets.Int(None, allow_none=True).tag(answer=True)
     shareable = "choices"
+    #: up to this many steps apart the two are "close"; up to SOME_WAY "some way apart"; beyond, "far apart"
+    NEAR = 2
+    SOME_WAY = 5
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
         self._syncing = False
@@ -82,8 +86,21 @@ class ClosenessLine(_Prompted):
             parts.append(t("line_partner_at", n=self.partner))
         text = " ".join(parts)
         if self.me is not None and self.partner is not None:
-            text += " " + t("line_gap", gap=abs(self.me - self.partner))
+            text += " " + t(self.distance_key())
         return text
+
+    def distance_key(self) -> str | None:
+        """The ui.yaml key of the words for how far apart the two places are, or ``None``.
+
+        The difference is put in words, never as a number: a number reads as a score of the
+        relationship, and the exercise is about understanding a difference, not measuring it.
+        """
+        if self.me is None or self.partner is None:
+            return None
+        apart = abs(self.me - self.partner)
+        if apart <= self.NEAR:
+            return "line_near"
+        return "line_apart" if apart <= self.SOME_WAY else "line_far"
 
     def picture(self) -> str:
         """An SVG of the line with a dot for each placed person, and its description."""

@@ -190,7 +190,7 @@ class PrivateText(_Prompted):
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
         self._box = TextBox(t(self.label_key), limit=LONG, multiline=True)
-        super().__init__([self._box], prompt=prompt, **kwargs)
+        super().__init__([self._box, *self._more_body()], prompt=prompt, **kwargs)
         self.add_class("hs-writing")
         self._box.observe(lambda c: setattr(self, "text", c["new"]), names="value")
         self.observe(lambda c: setattr(self._box, "value", c["new"]), names="text")
@@ -199,15 +199,45 @@ class PrivateText(_Prompted):
     def _valid_text(self, proposal: dict) -> str:
         return self._box._valid_value(proposal)
 
+    def _more_body(self) -> list:
+        """Widgets a subclass shows below the main box (none here)."""
+        return []
+
     def _take_home(self) -> TakeHomeSection | None:
         return TakeHomeSection(t(self.title_key), [("", self.text.strip())]) if self.text.strip() else None
 
 
 class StoryITellMyself(PrivateText):
-    """"The story I tell myself" when a partner asks for space (theme 2). Private."""
+    """"The story I tell myself" when a partner asks for space (theme 2). Private.
+
+    The participant writes the story their mind tells them, then, in a second box, an answer to
+    "what else could be true?": the exercise teaches by asking for another reading, not only the
+    first one. Both answers are private and go on the take-home, the second under its own label.
+    """
 
     label_key = "story_label"
     title_key = "story_title"
+    what_else = traitlets.Unicode("").tag(answer=True)
+
+    def __init__(self, prompt: str = "", **kwargs: Any) -> None:
+        self._else = TextBox(t("story_else_label"), limit=LONG, multiline=True)
+        self._else.add_class("hs-story-else")
+        super().__init__(prompt=prompt, **kwargs)
+        self._else.observe(lambda c: setattr(self, "what_else", c["new"]), names="value")
+        self.observe(lambda c: setattr(self._else, "value", c["new"]), names="what_else")
+
+    def _more_body(self) -> list:
+        return [label(t("story_else_hint"), "hs-hint"), self._else]
+
+    @traitlets.validate("what_else")
+    def _valid_what_else(self, proposal: dict) -> str:
+        return self._else._valid_value(proposal)
+
+    def _take_home(self) -> TakeHomeSection | None:
+        lines = [("", self.text.strip())] if self.text.strip() else []
+        if self.what_else.strip():
+            lines.append((t("story_else_label"), self.what_else.strip()))
+        return TakeHomeSection(t(self.title_key), lines) if lines else None
 
 
 class PartnerNote(PrivateText):
