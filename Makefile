@@ -7,7 +7,7 @@ SEATS  ?= 4
 PORT   ?= 8866
 CONSOLE_PORT ?= 8867
 
-.PHONY: workshop test lab check bench guide clean
+.PHONY: workshop test lab check bench guide handouts clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Holding Space needs Python 3.11 or newer; found " + sys.version.split()[0])'
@@ -40,6 +40,10 @@ bench: $(STAMP)
 ## make guide: the whole facilitator guide as one printable page (build/facilitator_guide.html)
 guide: $(STAMP)
 	$(PY) -m workshop.guide build/facilitator_guide.html
+
+## make handouts: a paper version of every exercise and the texts to hand out, one printable page each (build/handouts/)
+handouts: $(STAMP)
+	$(PY) -m workshop.handouts build/handouts
 
 clean:
 	rm -rf $(VENV) build *.egg-info
