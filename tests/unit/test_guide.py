@@ -251,3 +251,22 @@ def test_the_safety_file_covers_self_harm_fear_and_emergency():
 def test_no_guide_file_shares_seven_words_with_the_source(path: Path):
     """Does this guide file share no run of seven words with the source text?"""
     assert not (shingles(path.read_text(encoding="utf-8")) & SOURCE), f"{path.name} repeats the source text"
+
+
+def test_the_90_minute_plan_adds_up_and_its_clock_agrees():
+    """Do the 90-minute plan's blocks add up to 90 minutes, each starting when the one before ends, and does
+    compassion (theme 5) come before the agreement (theme 6)?"""
+    import re
+
+    text = (KIT / "facilitator_guide" / "session_plans.md").read_text(encoding="utf-8")
+    plan = text.split("## The 90-minute single session", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (\d):(\d\d) \| (\d*) \| ([^|]+) \| ([^|]*) \|", plan, re.M)
+    assert len(rows) >= 8, rows
+    clock = 0
+    themes = []
+    for hours, minutes, length, block, theme in rows:
+        assert int(hours) * 60 + int(minutes) == clock, f"{block.strip()} starts at {hours}:{minutes}, not at minute {clock}"
+        clock += int(length or 0)
+        themes += [int(n) for n in re.findall(r"\d", theme)]
+    assert clock == 90
+    assert themes.index(5) < themes.index(6)
