@@ -66,6 +66,13 @@ def group_session(browser, out: Path, tmp: Path) -> None:
             page.context.close()
 
 
+def top(page, locator) -> None:
+    """Scroll so ``locator`` starts just under the app's sticky header."""
+    locator.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.evaluate("() => document.getElementById('rendered_cells').scrollBy(0, -110)")
+    page.wait_for_timeout(300)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=KIT / "docs" / "screenshots")
@@ -94,10 +101,16 @@ def main() -> int:
                 page.screenshot(path=str(args.out / f"{theme.key}.png"))
                 exercise = page.locator(".hs-stage .hs-exercise").first
                 if exercise.count():
-                    exercise.scroll_into_view_if_needed()
-                    page.evaluate("() => document.getElementById('rendered_cells').scrollBy(0, -110)")
-                    page.wait_for_timeout(300)
+                    top(page, exercise)
                     page.screenshot(path=str(args.out / f"{theme.key}-exercise.png"))
+                if n == 0:  # a high rating: the note only the participant sees
+                    page.locator(".hs-checkin .hs-scale button", has_text="9").first.click()
+                    page.locator(".hs-care").first.wait_for()
+                    top(page, page.locator(".hs-scale").first)
+                    page.screenshot(path=str(args.out / "check-in-high-rating.png"))
+                if n == len(themes) - 1:
+                    top(page, page.locator(".hs-takehome").first)
+                    page.screenshot(path=str(args.out / "take-home.png"))
                 if n < len(themes) - 1:
                     page.locator(".hs-nav .hs-next").click()
             page.locator(".hs-moment-button").click()
@@ -108,6 +121,8 @@ def main() -> int:
             page.locator(".hs-help-button").click()
             page.wait_for_timeout(400)
             page.screenshot(path=str(args.out / "help-now.png"))
+            top(page, page.locator(".hs-help-panel h3").first)
+            page.screenshot(path=str(args.out / "help-now-services.png"))
             group_session(browser, args.out, tmp / "group")
             browser.close()
     print(f"screenshots written to {args.out}")
