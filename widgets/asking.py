@@ -83,12 +83,7 @@ class SuggestBox(TextBox):
 
 
 def _duration_label(minutes: int) -> str:
-    if minutes < 60:
-        return t("minutes", n=minutes)
-    hours, rest = divmod(minutes, 60)
-    if rest:
-        return t("hours_minutes", h=hours, m=rest)
-    return t("hour") if hours == 1 else t("hours", n=hours)
+    return content.duration_text(minutes, t)
 
 
 def _longer_ideas(folder: Path | None = None) -> dict[str, tuple[str, ...]]:

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
 import yaml
@@ -617,6 +617,17 @@ def _short_texts(value: Any, path: str, where: str, limit: int = IDEA_LIMIT) -> 
     ):
         raise ContentError(f"{path}: {where} must be a list of short texts (at most {limit} characters)")
     return tuple(" ".join(item.split()) for item in value)
+
+
+def duration_text(minutes: int, words: Callable[..., str]) -> str:
+    """A break's length as people say it ("20 minutes", "1 hour", "1 h 30 min", "24 hours"), in the
+    words of ``words`` (the app's ``t`` or the handouts' reader of ui.yaml)."""
+    if minutes < 60:
+        return words("minutes", n=minutes)
+    hours, rest = divmod(minutes, 60)
+    if rest:
+        return words("hours_minutes", h=hours, m=rest)
+    return words("hour") if hours == 1 else words("hours", n=hours)
 
 
 def rituals(folder: Path | None = None) -> dict[str, Any]:

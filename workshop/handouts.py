@@ -309,12 +309,7 @@ def _scale(low: int, high: int, left: str, right: str) -> str:
 
 def _duration(words: _Words, minutes: int) -> str:
     """As the agreement builder says it: "20 minutes", "1 hour", "1 h 30 min", "24 hours"."""
-    if minutes < 60:
-        return words("minutes", n=minutes)
-    hours, rest = divmod(minutes, 60)
-    if rest:
-        return words("hours_minutes", h=hours, m=rest)
-    return words("hour") if hours == 1 else words("hours", n=hours)
+    return content.duration_text(minutes, words)
 
 
 # ---------------------------------------------------------------- one builder per exercise
