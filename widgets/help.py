@@ -18,13 +18,7 @@ _NEW_TAB = ' target="_blank" rel="noopener noreferrer"'
 
 def contact_label(contact: content.Contact) -> str:
     """The plain words of a contact's link, from ui.yaml: "Call 116 123", "Text SHOUT to 85258", …"""
-    if contact.kind == "call":
-        return t("help_call", number=contact.value)
-    if contact.kind == "text":
-        if contact.keyword:
-            return t("help_text_keyword", keyword=contact.keyword, number=contact.value)
-        return t("help_text", number=contact.value)
-    return t("help_chat") if contact.kind == "chat" else t("help_web")
+    return contact.label(t)
 
 
 def contact_link(contact: content.Contact, label: str | None = None, note: bool = True) -> str:

@@ -279,6 +279,17 @@ class Contact:
             return f"sms:{self.digits}{body}"
         return self.value
 
+    def label(self, words: Callable[..., str]) -> str:
+        """What the link says, in ``words`` (the app's ``t`` or the handouts' reader of ui.yaml):
+        "Call 116 123", "Text SHOUT to 85258", "Chat online", "Website"."""
+        if self.kind == "call":
+            return words("help_call", number=self.value)
+        if self.kind == "text":
+            if self.keyword:
+                return words("help_text_keyword", keyword=self.keyword, number=self.value)
+            return words("help_text", number=self.value)
+        return words("help_chat") if self.kind == "chat" else words("help_web")
+
 
 @dataclass(frozen=True)
 class Service:

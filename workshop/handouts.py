@@ -562,70 +562,27 @@ TITLES = {
 # ---------------------------------------------------------------- crisis services
 
 
-# The services are read through attributes both shapes of ``content.Service`` have, or checked
-# for at run time: ``name`` and ``what``; then either ``contacts`` (structured: each with ``kind``
-# call/text/chat/web, ``value``, ``keyword``, ``note``) or the older one-line ``contact`` and ``url``.
-# ``Resources.emergency`` (text) and ``country_name`` are in both.
-
-
-def _get(entry: Any, name: str) -> str:
-    value = entry.get(name) if isinstance(entry, dict) else getattr(entry, name, None)
-    return " ".join(str(value).split()) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-
-
-def _contacts(service: Any) -> list[tuple[str, str, str, str]]:
-    """``(kind, value, keyword, note)`` for each way to reach ``service``, in file order; a one-line
-    ``contact`` of the older shape is kind ``""`` (printed as written)."""
-    structured = getattr(service, "contacts", None)
-    if structured and not isinstance(structured, str):
-        out = [(_get(c, "kind"), _get(c, "value"), _get(c, "keyword"), _get(c, "note")) for c in structured]
-        return [c for c in out if c[1]]
-    out = []
-    single = _get(service, "contact")
-    if single:
-        out.append(("", single, "", ""))
-    url = _get(service, "url")
-    if url:
-        out.append(("web", url, "", ""))
-    return out
-
-
 def _address(url: str) -> str:
     return url.removeprefix("https://").removeprefix("http://").removeprefix("www.").rstrip("/")
 
 
-def _contact_words(words: _Words, kind: str, value: str, keyword: str, note: str) -> str:
+def _contact_words(words: _Words, contact: content.Contact) -> str:
     """A contact in the Help panel's words, with a chat or website's address written out for paper."""
-    if kind == "call":
-        text = words("help_call", number=value)
-    elif kind == "text":
-        text = words("help_text_keyword", keyword=keyword, number=value) if keyword else words("help_text", number=value)
-    elif kind in ("chat", "web"):
-        text = words("help_print_address", label=words(f"help_{kind}"), address=_address(value))
-    else:
-        text = value
-    return f"{text} ({note})" if note else text
-
-
-def _dialled(kind: str, value: str) -> bool:
-    """A contact someone can dial or text from a phone (the short "Help now" line names only these)."""
-    return kind in ("call", "text") or (kind == "" and bool(re.search(r"\d", value)))
+    text = contact.label(words)
+    if contact.kind in ("chat", "web"):
+        text = words("help_print_address", label=text, address=_address(contact.value))
+    return f"{text} ({contact.note})" if contact.note else text
 
 
 def help_line(words: _Words, res: content.Resources) -> str:
     """One short line: the emergency number, then the first services that can be called or texted
-    (the first of each group, where services have groups)."""
-    parts = []
-    emergency = str(getattr(res, "emergency", "") or "").strip()
-    if emergency:
-        parts.append(words("help_emergency", country=getattr(res, "country_name", ""), number=emergency))
-    services = list(getattr(res, "services", ()))
-    if callable(getattr(res, "grouped", None)):  # one per group (crisis, abuse, text only…) before the rest
-        firsts = [items[0] for _, items in res.grouped() if items]
-        services = firsts + [s for s in services if all(s is not f for f in firsts)]
+    (the first of each group)."""
+    parts = [words("help_emergency", country=res.country_name, number=res.emergency)] if res.emergency else []
+    firsts = [items[0] for _, items in res.grouped() if items]
+    services = firsts + [s for s in res.services if all(s is not f for f in firsts)]
     named = 0
     for service in services:
-        dialled = [_contact_words(words, *c) for c in _contacts(service) if _dialled(c[0], c[1])]
+        dialled = [_contact_words(words, c) for c in service.contacts if c.kind in ("call", "text")]
         if dialled and named < HELP_SERVICES:
             parts.append(words("handout_help_service", name=service.name, how=", ".join(dialled)))
             named += 1
@@ -633,51 +590,36 @@ def help_line(words: _Words, res: content.Resources) -> str:
 
 
 def _resources_section(words: _Words, res: content.Resources) -> str:
-    """The services of ``resources.yaml`` in full, as the Help panel lists them (by group where the
-    services have groups and ``ui.yaml`` names them)."""
+    """The services of ``resources.yaml`` in full, by group, as the Help panel lists them."""
 
-    def entry(service: Any) -> str:
+    def entry(service: content.Service) -> str:
         line = f"<strong>{_e(service.name)}</strong>"
-        how = [_contact_words(words, *c) for c in _contacts(service)]
+        how = [_contact_words(words, c) for c in service.contacts]
         if how:
             line += " · " + _e(", ".join(how))
         return f"<li>{line}<br>{_e(service.what)}</li>"
 
     parts = [f"<h2>{_e(words('help_title'))}</h2>", f"<p>{_e(words('help_intro'))}</p>"]
-    emergency = str(getattr(res, "emergency", "") or "").strip()
-    if emergency:
-        note = str(getattr(res, "emergency_note", "") or "")
-        notes = [_get(c, "note") for c in getattr(res, "emergency_contacts", ())]  # e.g. "then press 55"
-        notes = [n for n in notes if n] + ([note] if note else [])
+    if res.emergency:
+        notes = [c.note for c in res.emergency_contacts if c.note]  # e.g. "then press 55"
+        notes += [res.emergency_note] if res.emergency_note else []
         parts.append(
-            f"<p><strong>{_e(words('help_emergency', country=res.country_name, number=emergency))}</strong>"
+            f"<p><strong>{_e(words('help_emergency', country=res.country_name, number=res.emergency))}</strong>"
             + "".join(f"<br>{_e(n)}" for n in notes)
             + "</p>"
         )
-    services = tuple(getattr(res, "services", ()))
-    groups = res.grouped() if callable(getattr(res, "grouped", None)) else []
-    if groups and all(words.has(f"help_group_{g}") for g, _ in groups):
-        for group, items in groups:
-            parts.append(f"<h3>{_e(words(f'help_group_{group}'))}</h3><ul>" + "".join(entry(s) for s in items) + "</ul>")
-        shown = {id(s) for _, items in groups for s in items}
-        rest = [s for s in services if id(s) not in shown]
-        if rest:
-            parts.append("<ul>" + "".join(entry(s) for s in rest) + "</ul>")
-    elif services:
-        parts.append("<ul>" + "".join(entry(s) for s in services) + "</ul>")
-    international = getattr(res, "international", ())
-    if international:
-        parts.append(f"<h3>{_e(words('help_international'))}</h3><ul>" + "".join(entry(s) for s in international) + "</ul>")
+    for group, items in res.grouped():
+        parts.append(f"<h3>{_e(words(f'help_group_{group}'))}</h3><ul>" + "".join(entry(s) for s in items) + "</ul>")
+    if res.international:
+        parts.append(f"<h3>{_e(words('help_international'))}</h3><ul>" + "".join(entry(s) for s in res.international) + "</ul>")
     return '<section class="resources">' + "".join(parts) + "</section>"
 
 
 def content_month(res: content.Resources, folder: Path | None = None) -> str:
-    """The month of the content: when its services were last checked, else its newest file's month."""
-    month = str(getattr(res, "last_checked", "") or "").strip()  # one month for the file (older shape)
-    if not month:  # or the newest month any service (or the emergency number) was checked
-        items = [res, *getattr(res, "services", ()), *getattr(res, "international", ())]
-        months = [_get(item, name) for item in items for name in ("checked", "emergency_checked")]
-        month = max((m for m in months if m), default="")
+    """The month of the content: the newest month a service (or the emergency number) was checked,
+    else the month of the newest content file."""
+    months = [res.emergency_checked, *(s.checked for s in (*res.services, *res.international))]
+    month = max((m for m in months if m), default="")
     if not month:
         files = [p for p in _folder(folder).rglob("*") if p.suffix in (".yaml", ".md")]
         newest = max((p.stat().st_mtime for p in files), default=time.time())
