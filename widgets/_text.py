@@ -1,24 +1,6 @@
-"""The participant-facing words from ``workshop/content/ui.yaml``, read once per kernel."""
+"""The participant-facing words from ``workshop/content/ui.yaml`` (kept in :mod:`workshop.text`,
+which the exercise rules of :mod:`workshop.exercises` use too)."""
 
-from __future__ import annotations
+from workshop.text import reload, t
 
-from workshop import content
-
-_cache: dict[str, str] | None = None
-
-
-def t(key: str, **values: object) -> str:
-    """The text for ``key``, with ``{name}`` fields filled from ``values``."""
-    global _cache
-    if _cache is None:
-        _cache = content.ui_text()
-    text = _cache.get(key)
-    if text is None:
-        raise content.ContentError(f"ui.yaml has no text for '{key}'")
-    return text.format(**values) if values else text
-
-
-def reload() -> None:
-    """Read ``ui.yaml`` again; if it is broken, keep the texts already loaded and raise."""
-    global _cache
-    _cache = content.ui_text()
+__all__ = ["reload", "t"]

@@ -338,9 +338,12 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
                 if key in exercises:
                     dropped = exercises[key].restore(answer)
                     applied = applied or len(dropped) < len(answer)
-                elif key.split("/")[0] in themes and len(key) <= 200:
-                    self._pending[key] = answer  # checked when its theme is built
-                    applied = True
+                elif "/" in key and len(key) <= 200:
+                    # applied when its theme is built, if a cell still has this id; otherwise kept
+                    # aside (and kept in the browser), never given to another exercise: a therapist
+                    # may have removed the exercise, or renamed a theme, since this was saved
+                    self._pending[key] = answer
+                    applied = applied or key.split("/", 1)[0] in themes
         page = data.get("page")
         if isinstance(page, int) and not isinstance(page, bool) and 0 < page < len(self._themes):
             self.page = page

@@ -10,6 +10,8 @@ from typing import Any, Mapping
 import traitlets
 from ipywidgets import HTML, Button, Checkbox, VBox
 
+from workshop import exercises
+
 from ._text import t
 
 _live: list[weakref.ref] = []
@@ -57,7 +59,8 @@ class Exercise(QuietRepr, VBox):
     controls and says that passing is fine; "Answer after all" brings them back with nothing
     lost. ``answer`` is the exercise's state as JSON-ready data (kept in the participant's own
     browser for resume); :meth:`restore` applies such data back, dropping whatever fails
-    validation. What, if anything, is shared with a group is said by each subclass.
+    validation. What, if anything, is shared with a group, and how a group's shares are counted,
+    is the exercise's rule in :mod:`workshop.exercises` (found under the class's name).
     """
 
     passed = traitlets.Bool(False).tag(answer=True)
@@ -66,8 +69,6 @@ class Exercise(QuietRepr, VBox):
     #: set by the participant app when a group session lets this exercise be shared
     share_available = traitlets.Bool(False)
 
-    #: what sharing offers: ``None`` (never shared), ``"choices"`` or ``"text"``
-    shareable: str | None = None
     #: the ui.yaml key of the sentence saying what the group will see
     share_note_key = "share_note_choices"
 
@@ -139,18 +140,17 @@ class Exercise(QuietRepr, VBox):
         key = "shared_note" if offered and self.share else "private_note"
         self._privacy.value = f'<p class="hs-private">{html.escape(t(key))}</p>'
 
+    #: what sharing offers: ``None`` (never shared), ``"choices"`` or ``"text"``; said for each kind
+    #: by its rule in :mod:`workshop.exercises`, found under the class's name
+    shareable: str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.shareable = exercises.rule(cls.__name__).shareable
+
     def shared_rows(self) -> list[tuple[str, str]]:
         """What goes to the group store: nothing unless sharing is offered, ticked and not passed."""
-        if self.shareable is None or not self.share_available or not self.share or self.passed:
-            return []
-        return self._shared_rows()
-
-    def _shared_rows(self) -> list[tuple[str, str]]:
-        return []
-
-    def group_picture(self, shares: list) -> list:
-        """Charts (``workshop.aggregate.Chart``) or texts (``Texts``) from the group's shares."""
-        return []
+        return exercises.shared_rows(type(self).__name__, self.answer, self.share_available)
 
     # ------------------------------------------------------------------ take-home
     def take_home(self) -> TakeHomeSection | None:

@@ -10,12 +10,11 @@ from typing import Callable
 import traitlets
 from ipywidgets import HTML, Button, ToggleButtons, VBox
 
-from workshop import aggregate, content
+from workshop import content
 
 from ._text import t
 from .base import Exercise, TakeHomeSection
 from .fields import Chips, TextBox, clean_text, label
-
 
 
 class CheckIn(Exercise):
@@ -40,7 +39,6 @@ class CheckIn(Exercise):
     """
 
     OTHER_LIMIT = 40
-    shareable = "choices"
 
     prompt = traitlets.Unicode("")
     moment = traitlets.Enum(("check-in", "check-out"), default_value="check-in")
@@ -246,23 +244,6 @@ class CheckIn(Exercise):
         if self.intensity is not None:
             parts.append(f"{self.intensity}/{self._scale.high}")
         return " · ".join(parts)
-
-    def _shared_rows(self) -> list[tuple[str, str]]:
-        rows = [("feeling", word) for word in self.feelings]
-        if self.intensity is not None:
-            rows.append(("intensity", str(self.intensity)))
-        return rows
-
-    def group_picture(self, shares: list) -> list:
-        numbers = [str(n) for n in range(self._scale.low, self._scale.high + 1)]
-        rated = [s for s in shares if s.field == "intensity"]
-        felt = [s for s in shares if s.field == "feeling"]
-        words = aggregate.count(felt, "feeling", list(self._words))
-        words = [bar for bar in sorted(words, key=lambda bar: -bar[1]) if bar[1]][:10]
-        return [
-            aggregate.Chart(t("group_intensity", question=self._scale.question), aggregate.count(rated, "intensity", numbers), aggregate.respondents(rated)),
-            aggregate.Chart(t("group_feelings"), words, aggregate.respondents(felt)),
-        ]
 
     def _take_home(self) -> TakeHomeSection | None:
         said = self.said()

@@ -5,25 +5,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import html
-import io
 import os
 from pathlib import Path
 from typing import Any
 
 import segno
 import traitlets
-from ipywidgets import HTML, BoundedIntText, Button, HBox, ToggleButton, ToggleButtons, VBox, Widget
+from ipywidgets import HTML, BoundedIntText, Button, HBox, ToggleButton, ToggleButtons, VBox
 
-from workshop import aggregate, content, serverlog
+from workshop import aggregate, content, exercises, export, serverlog
 from workshop.markdown import to_html
 from workshop.paths import KIT_ROOT
 from workshop.store import Session, Store
 
 from ._text import t
-from .base import Exercise, QuietRepr
+from .base import QuietRepr
 from .charts import bar_chart
 from .live_session import running_loop
-from .pages import build_page
 from .takehome import Downloader
 
 POLL_SECONDS = 1.0
@@ -54,22 +52,6 @@ def guide_dir() -> Path:
     return Path(os.environ.get("HOLDING_SPACE_GUIDE", KIT_ROOT / "facilitator_guide"))
 
 
-def descriptions(themes: list) -> list:
-    """Every theme's page, for what its exercises share and how shares are counted, with every widget
-    made while building them closed again (``Widget.on_widget_constructed`` lists them; closing a
-    container does not close its hidden parts, layouts and styles). Nothing of it reaches the page.
-    """
-    made: list[Widget] = []
-    Widget.on_widget_constructed(made.append)
-    try:
-        pages = [build_page(theme, i) for i, theme in enumerate(themes)]
-    finally:
-        Widget.on_widget_constructed(None)  # nothing else in the kit's stack registers one
-    for widget in made:
-        widget.close()
-    return pages
-
-
 def join_url(base: str, code: str) -> str:
     """The participants' join address for a session: the server's address, token and code."""
     separator = "&" if "?" in base else "?"
@@ -92,11 +74,10 @@ class FacilitatorConsole(QuietRepr, VBox):
         self.store = store or Store()
         self.join_base = join_base or os.environ.get("HOLDING_SPACE_JOIN_BASE", "http://127.0.0.1:8866/")
         self._themes = content.load_themes()
-        # The console needs each theme's exercises only for what they share and how shares are
-        # counted, never their widgets: closed at once, they are not sent to the console's page,
-        # which had 1,471 widget models (1 MB) to load and, on a busy laptop, showed "model not
-        # found" instead of the console.
-        self._pages = descriptions(self._themes)
+        # Each theme's exercises, read from its notebook's cells without running them: what they
+        # share and how shares are counted is workshop.exercises'; no participant widget is built
+        # (built and closed, they once sent the console's page 1,471 widget models).
+        self._exercises = {theme.key: exercises.find(theme) for theme in self._themes}
         self.session: Session | None = None
         self._signature: tuple | None = None
         self._poll_task = None
@@ -299,33 +280,33 @@ class FacilitatorConsole(QuietRepr, VBox):
 
     def _draw_answers(self) -> None:
         session = self.session
-        page = next((p for p in self._pages if p.theme.key == self.theme), None)
-        heading = HTML(f"<h2>{html.escape(t('console_answers', title=page.theme.title if page else ''))}</h2>")
-        if page is None:
+        theme = next((th for th in self._themes if th.key == self.theme), None)
+        heading = HTML(f"<h2>{html.escape(t('console_answers', title=theme.title if theme else ''))}</h2>")
+        if theme is None:
             self._answers.children = [heading]
             return
         if not session.aggregates_allowed:
             self._answers.children = [heading, HTML(f'<p class="hs-hint">{html.escape(t("console_no_aggregates"))}</p>')]
             return
         blocks: list = [heading]
-        shareable = [(key, ex) for key, ex in page.exercises.items() if ex.shareable]
+        shareable = [spec for spec in self._exercises.get(theme.key, []) if spec.shareable]
         if not shareable:
             blocks.append(HTML(f'<p class="hs-hint">{html.escape(t("console_nothing_to_share"))}</p>'))
-        for key, exercise in shareable:
-            blocks.append(self._exercise_block(key, exercise))
+        for spec in shareable:
+            blocks.append(self._exercise_block(spec))
         self._answers.children = blocks
 
-    def _exercise_block(self, key: str, exercise: Exercise) -> VBox:
-        rows = self.store.shares(self.session, key)
+    def _exercise_block(self, spec: exercises.ExerciseSpec) -> VBox:
+        rows = self.store.shares(self.session, spec.key)
         gate = aggregate.gate(self.session, rows)
-        label = HTML(f'<h3>{html.escape(exercise.prompt if hasattr(exercise, "prompt") and exercise.prompt else type(exercise).__name__)}</h3>')
+        label = HTML(f"<h3>{html.escape(spec.title)}</h3>")
         if not gate.open:
             wait = HTML(
                 f'<p class="hs-waiting" role="status">{html.escape(t("console_waiting", n=gate.respondents, needed=gate.needed, k=gate.k))}</p>'
             )
             return VBox([label, wait])
         parts: list = [label]
-        for picture in exercise.group_picture(rows):
+        for picture in spec.picture(rows):
             if isinstance(picture, aggregate.Chart):
                 parts.append(HTML(bar_chart(picture)))
             else:
@@ -367,32 +348,8 @@ class FacilitatorConsole(QuietRepr, VBox):
 
     # ------------------------------------------------------------------ data
     def export_csv(self) -> str:
-        """The session's shared answers as CSV (no pseudonyms): what the facilitator may keep.
-
-        Rows are sorted by exercise, field and value, never kept in the order they were shared: one
-        person's answers to an exercise were written together and sat next to each other, so
-        anyone holding the file could regroup them per person. Sorted, the file depends only on
-        what was shared, not on who shared it or when.
-        """
-        import pandas as pd  # only the console needs pandas
-
-        titles = {th.key: th.title for th in self._themes}
-        rows = [
-            {
-                "session": self.session.display_code,
-                "theme": titles.get(share.exercise.split("/")[0], share.exercise.split("/")[0]),
-                "exercise": share.exercise,
-                "field": share.field,
-                "value": share.value,
-                "hidden": share.hidden,
-            }
-            for share in self.store.shares(self.session)
-        ]
-        frame = pd.DataFrame(rows, columns=["session", "theme", "exercise", "field", "value", "hidden"])
-        frame = frame.sort_values(["exercise", "field", "value", "hidden"], kind="stable", ignore_index=True)
-        buffer = io.StringIO()
-        frame.to_csv(buffer, index=False)
-        return buffer.getvalue()
+        """The session's shared answers as CSV (see :func:`workshop.export.shares_csv`)."""
+        return export.shares_csv(self.store, self.session, self._themes)
 
     @store_action
     def export(self) -> None:

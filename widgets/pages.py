@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ipywidgets import HTML, VBox, Widget
 
 from workshop.content import Theme
+from workshop.exercises import exercise_key
 from workshop.markdown import to_html
 
 from .base import Exercise
@@ -21,7 +22,7 @@ from .base import Exercise
 
 @dataclass
 class Page:
-    """A built theme page: the widget to show and its exercises keyed for answers."""
+    """A built theme page: the widget to show and its exercises, keyed by ``theme/cell id`` for answers."""
 
     theme: Theme
     index: int
@@ -80,7 +81,9 @@ def build_page(theme: Theme, index: int) -> Page:
             children.append(result)
             widgets.append(result)
             if isinstance(result, Exercise):
-                exercises[f"{theme.key}/{len(exercises)}"] = result
+                # named by its cell, never its position: an inserted or reordered cell must not move
+                # a participant's answers or the group's shares onto another question
+                exercises[exercise_key(theme.key, cell.id)] = result
     view = VBox(children)
     view.add_class("hs-page")
     return Page(theme=theme, index=index, view=view, exercises=exercises, widgets=widgets)

@@ -8,7 +8,6 @@ from typing import Any
 import traitlets
 from ipywidgets import HTML, ToggleButtons
 
-from workshop import aggregate
 
 from ._text import t
 from .base import TakeHomeSection
@@ -33,7 +32,6 @@ class ClosenessLine(_Prompted):
 
     me = traitlets.Int(None, allow_none=True).tag(answer=True)
     partner = traitlets.Int(None, allow_none=True).tag(answer=True)
-    shareable = "choices"
     #: up to this many steps apart the two are "close"; up to SOME_WAY "some way apart"; beyond, "far apart"
     NEAR = 2
     SOME_WAY = 5
@@ -124,18 +122,6 @@ class ClosenessLine(_Prompted):
             + "</svg>"
         )
         return f'{svg}<p class="hs-picture-text" role="status">{html.escape(self.description())}</p>'
-
-    def _shared_rows(self) -> list[tuple[str, str]]:
-        return [(name, str(value)) for name, value in (("me", self.me), ("partner", self.partner)) if value is not None]
-
-    def group_picture(self, shares: list) -> list:
-        places = [str(n) for n in range(11)]
-        mine = [s for s in shares if s.field == "me"]
-        theirs = [s for s in shares if s.field == "partner"]
-        return [
-            aggregate.Chart(t("group_line_me"), aggregate.count(mine, "me", places), aggregate.respondents(mine)),
-            aggregate.Chart(t("group_line_partner"), aggregate.count(theirs, "partner", places), aggregate.respondents(theirs)),
-        ]
 
     def _take_home(self) -> TakeHomeSection | None:
         if self.me is None and self.partner is None:

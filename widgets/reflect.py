@@ -9,7 +9,7 @@ from typing import Any
 import traitlets
 from ipywidgets import HTML, Dropdown, ToggleButtons, VBox
 
-from workshop import aggregate, content
+from workshop import content
 
 from ._text import t
 from .base import Exercise, TakeHomeSection
@@ -45,7 +45,6 @@ class StirsUp(_Prompted):
 
     chosen = traitlets.Tuple().tag(answer=True)
     own = traitlets.Unicode("").tag(answer=True)
-    shareable = "choices"
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
         self._items = content.stirs_up()
@@ -85,13 +84,6 @@ class StirsUp(_Prompted):
         out = [self._chips.label_of(key) for key in self.chosen]
         return out + ([self.own.strip()] if self.own.strip() else [])
 
-    def _shared_rows(self) -> list[tuple[str, str]]:
-        return [("item", key) for key in self.chosen]  # the own line stays private
-
-    def group_picture(self, shares: list) -> list:
-        labels = {item["id"]: item["text"] for item in self._items}
-        return [aggregate.Chart(t("group_stirs"), aggregate.count(shares, "item", list(labels), labels), aggregate.respondents(shares))]
-
     def _take_home(self) -> TakeHomeSection | None:
         texts = self.texts()
         return TakeHomeSection(t("stirs_title"), [("", text) for text in texts]) if texts else None
@@ -106,7 +98,6 @@ class BeliefRatings(_Prompted):
     """
 
     ratings = traitlets.Dict().tag(answer=True)
-    shareable = "choices"
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
         self._scale, self._beliefs = content.beliefs()
@@ -158,19 +149,6 @@ class BeliefRatings(_Prompted):
                 )
         finally:
             self._syncing = False
-
-    def _shared_rows(self) -> list[tuple[str, str]]:
-        return [(key, str(value)) for key, value in sorted(self.ratings.items())]
-
-    def group_picture(self, shares: list) -> list:
-        """One chart: for each belief, how many rated it in the upper two steps of the scale."""
-        high = {str(n) for n in range(len(self._scale) - 2, len(self._scale))}
-        bars = []
-        for belief in self._beliefs:
-            rated = [s for s in shares if s.field == belief["id"]]
-            bars.append((belief["text"], sum(1 for s in rated if s.value in high)))
-        title = t("group_beliefs", high=" / ".join(self._scale[-2:]))
-        return [aggregate.Chart(title, bars, aggregate.respondents(shares))]
 
     def _take_home(self) -> TakeHomeSection | None:
         lines = [
@@ -256,14 +234,7 @@ class Takeaway(PrivateText):
 
     label_key = "takeaway_label"
     title_key = "takeaway_title"
-    shareable = "text"
     share_note_key = "share_note_text"
-
-    def _shared_rows(self) -> list[tuple[str, str]]:
-        return [("text", self.text.strip())] if self.text.strip() else []
-
-    def group_picture(self, shares: list) -> list:
-        return [aggregate.Texts(t("group_takeaways"), [s for s in shares if s.field == "text"])]
 
 
 class Reframe(_Prompted):
@@ -277,7 +248,6 @@ class Reframe(_Prompted):
     worry = traitlets.Unicode("").tag(answer=True)
     readings = traitlets.Tuple().tag(answer=True)
     own = traitlets.Unicode("").tag(answer=True)
-    shareable = "text"
     share_note_key = "share_note_reframe"
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
@@ -359,12 +329,6 @@ class Reframe(_Prompted):
         self._chips.add_class("hs-readings")
         self._chips.observe(self._on_chips, names="value")
         self._readings_box.children = [label(t("reframe_readings_label")), self._chips]
-
-    def _shared_rows(self) -> list[tuple[str, str]]:
-        return [("text", self.own.strip())] if self.own.strip() else []  # only their own kinder reading
-
-    def group_picture(self, shares: list) -> list:
-        return [aggregate.Texts(t("group_reframes"), [s for s in shares if s.field == "text"])]
 
     def _take_home(self) -> TakeHomeSection | None:
         if not self.worry:

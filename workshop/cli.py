@@ -29,10 +29,15 @@ def check_content() -> list[str]:
             loader()
         except content.ContentError as error:
             problems.append(str(error))
+    folder = paths.notebooks_dir()
+    notebooks = sorted(p for p in folder.glob("*.ipynb") if content.THEME_FILE.match(p.name))
+    for path in notebooks:
+        problems.extend(content.check_notebook(path))
     try:
         content.load_themes()
     except content.ContentError as error:
-        problems.append(str(error))
+        if str(error) not in problems:
+            problems.append(str(error))
     return problems
 
 

@@ -7,15 +7,18 @@ imports ipywidgets.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
-from urllib.parse import quote, urlsplit
+from typing import Any, Callable, NamedTuple, NoReturn, TypedDict
+from urllib.parse import quote
 
 import yaml
 
+from . import schemas
 from .paths import content_dir, notebooks_dir
 
 try:  # the C loader is several times faster; participant kernels read these at start-up
@@ -35,48 +38,121 @@ def _content_dir(folder: Path | None) -> Path:
     return Path(folder) if folder is not None else content_dir()
 
 
-def load_yaml(name: str, folder: Path | None = None) -> Any:
-    """Load ``<folder>/<name>`` (default folder: ``workshop/content``) as YAML."""
+def _shown(path: Path) -> str:
+    """A content file as a message names it: from the current folder when it lies inside it
+    (``workshop/content/feelings.yaml`` for ``make check``), else in full."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _read(name: str, folder: Path | None) -> tuple[Path, str, Any]:
+    """``<folder>/<name>``: its path, its text and the data YAML reads from it."""
     path = _content_dir(folder) / name
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ContentError(f"{path}: the file is missing") from None
+        raise ContentError(f"{_shown(path)}: the file is missing") from None
     except UnicodeDecodeError:
-        raise ContentError(f"{path}: save the file as UTF-8 text") from None
+        raise ContentError(f"{_shown(path)}: save the file as UTF-8 text") from None
+    except OSError as error:
+        raise ContentError(f"{_shown(path)}: the file cannot be read ({error.strerror or error.__class__.__name__})") from None
     try:
-        return yaml.load(text, Loader=_Loader)
+        return path, text, yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ContentError(f"{path}{where}: this is not valid YAML: {getattr(error, 'problem', error)}") from None
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise ContentError(
+            f"{_shown(path)}{where}: this is not valid YAML ({getattr(error, 'problem', None) or error}) — check the "
+            "quotes, colons and indentation on this line and the line before"
+        ) from None
+    except ValueError:  # YAML reads a number of more than 4300 digits, and Python refuses to build it
+        line = _long_number_line(text)
+        raise ContentError(
+            f"{_shown(path)}, line {line}: a number here is too long to read — put it in quotes if it is meant as text"
+        ) from None
 
 
-def _words(value: Any, path: str, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise ContentError(f"{path}: '{key}' must be a list with at least one entry")
-    words: list[str] = []
-    for item in value:
-        if not isinstance(item, (str, int, float)) or isinstance(item, bool):
-            raise ContentError(f"{path}: every entry of '{key}' must be a short text, not {item!r}")
-        word = " ".join(str(item).split())
-        if not word:
-            raise ContentError(f"{path}: '{key}' has an empty entry")
-        if len(word) > MAX_WORD:
-            raise ContentError(f"{path}: '{word[:20]}…' is longer than {MAX_WORD} characters")
-        if word.casefold() in (w.casefold() for w in words):
-            raise ContentError(f"{path}: '{word}' appears twice in '{key}'")
-        words.append(word)
-    return tuple(words)
+def _long_number_line(text: str) -> int:
+    pending = [schemas.compose(text, _Loader)]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag.endswith(":int") and len(node.value) > 4000:
+                return node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            pending.extend(part for pair in node.value for part in pair)
+    return 1
+
+
+def load_yaml(name: str, folder: Path | None = None) -> Any:
+    """Load ``<folder>/<name>`` (default folder: ``workshop/content``) as YAML, unchecked."""
+    return _read(name, folder)[2]
+
+
+class _File(NamedTuple):
+    """A content file read and checked: its path and text, the data as YAML read it (``raw``) and
+    as its schema read it (``doc``: keys as text, each text's spaces and line breaks made one space)."""
+
+    path: Path
+    text: str
+    raw: Any
+    doc: Any
+
+
+def _load(name: str, folder: Path | None, only: Callable[[Any], tuple[str, str] | None] | None = None) -> _File:
+    """Read ``<name>.yaml`` and check it against ``schemas/<name>.schema.json``.
+
+    ``only(doc)`` may name one entry of one mapping, ``(key, entry)``: the other entries of
+    ``doc[key]`` are then left unchecked (the Help panel reads only the country in use).
+    """
+    path, text, raw = _read(f"{name}.yaml", folder)
+    try:
+        doc, controls = schemas.plain(raw)
+    except RecursionError:
+        raise ContentError(f"{_shown(path)}: the file is nested too deeply to read") from None
+    file = _File(path, text, raw, doc)
+    checked, keep = doc, only(doc) if only is not None else None
+    if keep is not None:
+        checked = {**doc, keep[0]: {keep[1]: doc[keep[0]][keep[1]]}}
+        controls = [p for p in controls if p[:1] != keep[:1] or p[1:2] == keep[1:2]]
+    found = [
+        schemas.Problem(p, f"{schemas.where(raw, p)} holds an invisible control character",
+                        "remove it (an escape such as \\x1b or \\0 between double quotes makes one)")
+        for p in controls
+    ]
+    if not schemas.valid(name, checked):
+        found += schemas.problems(name, checked, raw, schemas.compose(text, _Loader))
+    if found:
+        _fail(file, found)
+    return file
+
+
+def _fail(file: _File, found: list[schemas.Problem]) -> NoReturn:
+    """Raise :class:`ContentError` for ``found``: one line per problem, ``<file>, line <n>: …``."""
+    raise ContentError(schemas.report(_shown(file.path), schemas.compose(file.text, _Loader), found))
 
 
 def feelings(folder: Path | None = None) -> tuple[str, ...]:
     """The feeling words offered at check-in and check-out, in file order."""
-    data = load_yaml("feelings.yaml", folder)
-    path = str(_content_dir(folder) / "feelings.yaml")
-    if not isinstance(data, dict) or "feelings" not in data:
-        raise ContentError(f"{path}: expected a 'feelings:' list")
-    return _words(data["feelings"], path, "feelings")
+    file = _load("feelings", folder)
+    words = tuple(str(word) for word in file.doc["feelings"])
+    # The same word twice, whatever its capitals: JSON Schema's uniqueItems compares texts exactly.
+    first: dict[str, int] = {}
+    found = []
+    for n, word in enumerate(words):
+        if word.casefold() in first:
+            found.append(schemas.Problem(
+                ("feelings", n), f"'feelings' item {n + 1} ('{word}') appears twice in the list (item {first[word.casefold()] + 1} too)",
+                "remove one of them",
+            ))
+        first.setdefault(word.casefold(), n)
+    if found:
+        _fail(file, found)
+    return words
 
 
 @dataclass(frozen=True)
@@ -100,42 +176,21 @@ class IntensityScale:
 
 def intensity(folder: Path | None = None) -> IntensityScale:
     """The 0–10 intensity scale from ``intensity.yaml``."""
-    data = load_yaml("intensity.yaml", folder)
-    path = str(_content_dir(folder) / "intensity.yaml")
-    if not isinstance(data, dict):
-        raise ContentError(f"{path}: expected keys question, min_label, max_label, anchors")
-    texts = {}
-    for key in ("question", "min_label", "max_label"):
-        value = data.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise ContentError(f"{path}: '{key}' must be a non-empty text")
-        texts[key] = value.strip()
-    anchors = data.get("anchors")
-    if not isinstance(anchors, dict) or not anchors:
-        raise ContentError(f"{path}: 'anchors' must map numbers 0–10 to short texts")
-    parsed: dict[int, str] = {}
-    for key, value in anchors.items():
-        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key <= 10:
-            raise ContentError(f"{path}: anchor key {key!r} must be a whole number from 0 to 10")
-        if not isinstance(value, str) or not value.strip():
-            raise ContentError(f"{path}: anchor {key} must be a non-empty text")
-        parsed[key] = value.strip()
-    care_from = data.get("care_from", 8)
-    if isinstance(care_from, bool) or not isinstance(care_from, int) or not 0 <= care_from <= 10:
-        raise ContentError(f"{path}: 'care_from' must be a whole number from 0 to 10 (the rating that brings the gentle note)")
-    return IntensityScale(anchors=dict(sorted(parsed.items())), care_from=care_from, **texts)
+    raw = _load("intensity", folder).raw
+    anchors = {int(str(key)): value.strip() for key, value in raw["anchors"].items()}
+    return IntensityScale(
+        question=raw["question"].strip(),
+        min_label=raw["min_label"].strip(),
+        max_label=raw["max_label"].strip(),
+        anchors=dict(sorted(anchors.items())),
+        care_from=int(raw.get("care_from", 8)),
+    )
 
 
 def ui_text(folder: Path | None = None) -> dict[str, str]:
     """Every label, button and message a participant reads that is not theme content."""
-    data = load_yaml("ui.yaml", folder)
-    path = str(_content_dir(folder) / "ui.yaml")
-    if not isinstance(data, dict):
-        raise ContentError(f"{path}: expected 'key: text' lines")
-    bad = [key for key, value in data.items() if not isinstance(value, str)]
-    if bad:
-        raise ContentError(f"{path}: these keys need a text value: {', '.join(map(str, bad))}")
-    return {str(key): value.strip() for key, value in data.items()}
+    raw = _load("ui", folder).raw
+    return {str(key): value.strip() for key, value in raw.items()}
 
 
 # ---------------------------------------------------------------- theme notebooks
@@ -205,8 +260,70 @@ def load_theme(path: Path) -> Theme:
         for cell in notebook.get("cells", [])
         if cell.get("cell_type") in ("markdown", "code") and _cell_source(cell).strip()
     )
+    problems = _id_problems(path, cells)
+    if problems:
+        raise ContentError(problems[0])
     slug = match.group("slug")
     return Theme(int(match.group("number")), slug, _title(cells, slug), path, cells)
+
+
+def _cell_name(cell: Cell) -> str:
+    first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    return f"the {cell.kind} cell starting '{first[:60]}'"
+
+
+def _id_problems(path: Path, cells: tuple[Cell, ...]) -> list[str]:
+    """A code cell without an id, or two cells with one id: its exercise's answers would have no
+    name of their own (keyed by position, an inserted cell once moved answers onto another question)."""
+    problems, seen = [], set()
+    for cell in cells:
+        if cell.kind != "code":
+            continue
+        if not cell.id:
+            problems.append(
+                f"{path}: {_cell_name(cell)} has no cell id. Open the notebook in JupyterLab and save it "
+                "(it gives every cell an id)."
+            )
+        elif cell.id in seen:
+            problems.append(
+                f"{path}: {_cell_name(cell)} has the id '{cell.id}', which another cell of this notebook has. "
+                "Give one of them a new id (a cell copied outside JupyterLab keeps its old one): answers are kept under it."
+            )
+        seen.add(cell.id)
+    return problems
+
+
+def check_notebook(path: Path) -> list[str]:
+    """Every problem of one theme notebook, for ``make check``: the notebook format (with ``nbformat``,
+    which the participant kernels do not load) and its cells' ids."""
+    import nbformat  # only `make check` and the tests pay for it
+
+    path = Path(path)
+    try:
+        # the JSON as written: nbformat's reader "corrects" a repeated id in place, hiding it
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        return [f"{path}: the notebook cannot be read ({error.__class__.__name__}: {error})"]
+    if not isinstance(notebook, dict):
+        return [f"{path}: this is not a notebook (no cells)"]
+    problems = []
+    if (notebook.get("nbformat"), notebook.get("nbformat_minor", 0)) < (4, 5):
+        problems.append(
+            f"{path}: the notebook is in an old format (nbformat {notebook.get('nbformat')}.{notebook.get('nbformat_minor')}) "
+            "without cell ids. Open it in JupyterLab 4 and save it."
+        )
+    cells = tuple(
+        Cell(kind=cell.get("cell_type", ""), source=_cell_source(cell), id=str(cell.get("id") or ""))
+        for cell in notebook.get("cells", [])
+        if isinstance(cell, dict) and cell.get("cell_type") in ("markdown", "code") and _cell_source(cell).strip()
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # missing and repeated ids are reported below, in plain words
+        try:
+            nbformat.validate(nbformat.from_dict(copy.deepcopy(notebook)))
+        except nbformat.ValidationError as error:
+            problems.append(f"{path}: the notebook is not valid nbformat: {error.message}")
+    return problems + _id_problems(path, cells)
 
 
 def load_themes(folder: Path | None = None) -> list[Theme]:
@@ -248,10 +365,6 @@ def fingerprint(folder: Path | None = None, content_folder: Path | None = None) 
 CONTACT_KINDS = ("call", "text", "chat", "web")
 #: the groups of the Help panel, in the order a participant sees them
 SERVICE_GROUPS = ("crisis", "domestic_abuse", "text_only", "lgbtq", "own_behaviour")
-_NUMBER = re.compile(r"^\+?[0-9][0-9 .\-]*$")  # as a person would dial it: digits, spaces, dots, hyphens
-_KEYWORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,29}$")
-_MONTH = re.compile(r"^20\d\d-(0[1-9]|1[0-2])$")
-_URL_BAD = re.compile(r"[\s<>\"'`\\]")
 
 
 @dataclass(frozen=True)
@@ -341,121 +454,65 @@ class Resources:
         return [(g, items) for g, items in out if items]
 
 
-def _https(value: str) -> bool:
-    """Whether ``value`` is a plain https address a phone can open (no spaces, quotes or user part)."""
-    if not value.startswith("https://") or _URL_BAD.search(value) or len(value) > 300:
-        return False
-    parts = urlsplit(value)
-    return parts.scheme == "https" and "." in parts.netloc and "@" not in parts.netloc
+def _contact(item: dict) -> Contact:
+    kind = next(k for k in CONTACT_KINDS if k in item)  # the schema allows exactly one
+    return Contact(kind, item[kind], str(item.get("keyword") or ""), str(item.get("note") or ""))
 
 
-def _contact(item: Any, where: str) -> Contact:
-    if isinstance(item, str):
-        raise ContentError(f"{where}: write each contact as a kind and its value, e.g. call: \"116 123\" (not {item!r})")
-    if not isinstance(item, dict):
-        raise ContentError(f"{where}: each contact is one line such as call: \"116 123\" or web: \"https://…\"")
-    kinds = [k for k in item if k in CONTACT_KINDS]
-    unknown = [str(k) for k in item if k not in CONTACT_KINDS and k not in ("keyword", "note")]
-    if unknown:
-        raise ContentError(f"{where}: '{unknown[0]}' is not a kind of contact; use {', '.join(CONTACT_KINDS)}")
-    if len(kinds) != 1:
-        raise ContentError(f"{where}: each contact needs exactly one of {', '.join(CONTACT_KINDS)}")
-    kind = kinds[0]
-    raw = item[kind]
-    if not isinstance(raw, str) or not raw.strip():
-        # unquoted, YAML reads 000 as the number 0: ask for quotes rather than dial the wrong thing
-        raise ContentError(f"{where}: write the {kind} contact in quotes, exactly as it is dialled or typed, like {kind}: \"000\"")
-    value = " ".join(str(raw).split())
-    keyword = " ".join(str(item.get("keyword") or "").split())
-    note = " ".join(str(item.get("note") or "").split())
-    if len(note) > 200:
-        raise ContentError(f"{where}: the note of the {kind} contact is longer than 200 characters")
-    if keyword and kind != "text":
-        raise ContentError(f"{where}: only a text contact has a keyword")
-    if kind in ("call", "text"):
-        digits = re.sub(r"\D", "", value)
-        if not _NUMBER.match(value) or not 3 <= len(digits) <= 15:
-            raise ContentError(
-                f"{where}: '{value}' is not a number to {kind}; write digits only, with spaces or hyphens if you like "
-                "(an instruction such as 'then press 55' goes in a note:)"
-            )
-        if keyword and not _KEYWORD.match(keyword):
-            raise ContentError(f"{where}: the keyword '{keyword}' must be a short word of letters and digits")
-    elif not _https(value):
-        raise ContentError(f"{where}: the {kind} address '{value[:60]}' must be a plain https:// link")
-    return Contact(kind, value, keyword, note)
-
-
-def _contacts(value: Any, where: str) -> tuple[Contact, ...]:
-    if not isinstance(value, list) or not value:
-        raise ContentError(f"{where}: list at least one contact under 'contacts:' (call, text, chat or web)")
-    return tuple(_contact(item, where) for item in value)
-
-
-def _checked(item: dict, where: str) -> tuple[str, str]:
-    """The ``source:`` address and ``checked:`` month every service and emergency entry records."""
-    source = str(item.get("source") or "").strip()
-    if not (source.startswith(("https://", "http://")) and "." in urlsplit(source).netloc) or _URL_BAD.search(source):
-        raise ContentError(f"{where}: add 'source:', the address of the page where you checked it")
-    checked = str(item.get("checked") or "").strip()
-    if not _MONTH.match(checked):
-        raise ContentError(f"{where}: add 'checked:', the month you checked it, like \"2026-12\"")
-    return source, checked
-
-
-def _service(item: Any, path: str, where: str, grouped: bool) -> Service:
-    if not isinstance(item, dict):
-        raise ContentError(f"{path}: {where}: each entry needs a name, what, contacts, source and checked")
-    name = " ".join(str(item.get("name") or "").split())
-    here = f"{path}: {where}, '{name or '(no name)'}'"
-    if not name:
-        raise ContentError(f"{here}: the entry has no name")
-    what = " ".join(str(item.get("what") or "").split())
-    if not what:
-        raise ContentError(f"{here}: add 'what:', one short line on who it is for")
-    group = str(item.get("group") or "").strip()
-    if grouped and group not in SERVICE_GROUPS:
-        raise ContentError(f"{here}: 'group:' must be one of {', '.join(SERVICE_GROUPS)}")
-    contacts = _contacts(item.get("contacts"), here)
-    source, checked = _checked(item, here)
-    return Service(name, what, contacts, group, source, checked)
-
-
-def _country(code: str, entry: Any, data: dict, path: str) -> Resources:
-    where = f"{path}: {code}"
-    if not isinstance(entry, dict):
-        raise ContentError(f"{where}: the entry needs name, emergency and services")
-    emergency = entry.get("emergency")
-    if not isinstance(emergency, dict):
-        raise ContentError(f"{where}, emergency: give the emergency number as contacts with a source and checked month")
-    emergency_contacts = _contacts(emergency.get("contacts"), f"{where}, emergency")
-    if any(c.kind != "call" for c in emergency_contacts):
-        raise ContentError(f"{where}, emergency: the emergency number is a call: contact")
-    source, checked = _checked(emergency, f"{where}, emergency")
-    services = entry.get("services") or []
-    if not isinstance(services, list):
-        raise ContentError(f"{where}: 'services:' must be a list of entries")
-    international = data.get("international") or []
-    if not isinstance(international, list):
-        raise ContentError(f"{path}: 'international:' must be a list of entries")
-    return Resources(
-        country=code,
-        country_name=" ".join(str(entry.get("name") or code).split()),
-        emergency_contacts=emergency_contacts,
-        emergency_note=" ".join(str(data.get("emergency_note") or "").split()),
-        services=tuple(_service(s, path, code, grouped=True) for s in services),
-        international=tuple(_service(s, path, "international", grouped=False) for s in international),
-        emergency_source=source,
-        emergency_checked=checked,
+def _service(item: dict) -> Service:
+    return Service(
+        name=str(item["name"]),
+        what=str(item["what"]),
+        contacts=tuple(_contact(c) for c in item["contacts"]),
+        group=str(item.get("group") or ""),
+        source=item["source"],
+        checked=item["checked"],
     )
 
 
-def _resources_file(folder: Path | None) -> tuple[dict, str]:
-    data = load_yaml("resources.yaml", folder)
-    path = str(_content_dir(folder) / "resources.yaml")
-    if not isinstance(data, dict) or not isinstance(data.get("countries"), dict) or not data["countries"]:
-        raise ContentError(f"{path}: expected 'country:' and 'countries:'")
-    return data, path
+def _country(code: str, entry: dict, doc: dict) -> Resources:
+    emergency = entry["emergency"]
+    return Resources(
+        country=code,
+        country_name=str(entry.get("name") or code),
+        emergency_contacts=tuple(_contact(c) for c in emergency["contacts"]),
+        emergency_note=str(doc.get("emergency_note") or ""),
+        services=tuple(_service(s) for s in entry.get("services") or ()),
+        international=tuple(_service(s) for s in doc.get("international") or ()),
+        emergency_source=emergency["source"],
+        emergency_checked=emergency["checked"],
+    )
+
+
+def _chosen(doc: Any, country: str | None) -> str:
+    value = country if country is not None else doc.get("country", "") if isinstance(doc, dict) else ""
+    return str(value).strip()
+
+
+def _resources_file(folder: Path | None, country: str | None = None, strict: bool = True) -> tuple[_File, str]:
+    """``resources.yaml``, checked, and the code of the country in use (``country``, or the file's own).
+
+    With ``strict=False`` only that country and the international directories are checked.
+    """
+
+    def only(doc: Any) -> tuple[str, str] | None:
+        countries = doc.get("countries") if isinstance(doc, dict) else None
+        code = _chosen(doc, country)
+        return ("countries", code) if not strict and isinstance(countries, dict) and code in countries else None
+
+    file = _load("resources", folder, only)
+    code, countries = _chosen(file.doc, country), file.doc["countries"]
+    if code not in countries:
+        # 'country:' must name a block of this same file: JSON Schema cannot compare a value with keys
+        listed = ", ".join(countries)
+        if country is None:
+            problem = schemas.Problem(("country",), f"'country' is '{code}', which is not one of the countries of this file",
+                                      f"write one of {listed}, or add a block for '{code}' under 'countries:'")
+        else:
+            problem = schemas.Problem(("countries",), f"the country '{code}' is not one of the countries of this file",
+                                      f"choose one of {listed}, or add a block for '{code}' under 'countries:'")
+        _fail(file, [problem])
+    return file, code
 
 
 def resources(folder: Path | None = None, country: str | None = None, strict: bool = True) -> Resources:
@@ -466,162 +523,173 @@ def resources(folder: Path | None = None, country: str | None = None, strict: bo
     read with ``strict=False``: an edit made during a session that breaks another country's block
     cannot empty the panel of the country in use.
     """
-    data, path = _resources_file(folder)
-    code = str(country if country is not None else data.get("country", "")).strip()
-    countries = data["countries"]
-    if code not in countries:
-        raise ContentError(f"{path}: country '{code}' is not one of {', '.join(map(str, countries))}")
-    if strict:
-        for other, entry in countries.items():
-            if str(other) != code:
-                _country(str(other), entry, data, path)
-    return _country(code, countries[code], data, path)
+    file, code = _resources_file(folder, country, strict)
+    return _country(code, file.doc["countries"][code], file.doc)
 
 
 def all_resources(folder: Path | None = None) -> dict[str, Resources]:
     """Every country of ``resources.yaml``, read and checked: ``{"GB": Resources, …}``."""
-    data, path = _resources_file(folder)
-    chosen = str(data.get("country", "")).strip()
-    if chosen not in data["countries"]:
-        raise ContentError(f"{path}: country '{chosen}' is not one of {', '.join(map(str, data['countries']))}")
-    return {str(code): _country(str(code), entry, data, path) for code, entry in data["countries"].items()}
+    file, _code = _resources_file(folder)
+    return {code: _country(code, entry, file.doc) for code, entry in file.doc["countries"].items()}
 
 
 # ---------------------------------------------------------------- exercise content
-
-_ID = re.compile(r"^[a-z0-9_]{1,40}$")
-
-
-def _mapping(data: Any, path: str, what: str) -> dict:
-    if not isinstance(data, dict):
-        raise ContentError(f"{path}: expected {what}")
-    return data
+# These loaders return dicts, as the widgets that read them expect; the TypedDicts say their shape.
 
 
-def _text(item: dict, key: str, path: str, where: str, limit: int = 600) -> str:
-    value = item.get(key)
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool) or not str(value).strip():
-        raise ContentError(f"{path}: '{key}' of {where} must be a non-empty text")
-    value = " ".join(str(value).split())
-    if len(value) > limit:
-        raise ContentError(f"{path}: '{key}' of {where} is longer than {limit} characters")
-    return value
+class StirsUpItem(TypedDict):
+    """A choice of "What a request for space stirs up" (theme 01)."""
+
+    id: str
+    text: str
 
 
-def _items(data: Any, path: str, key: str, fields: tuple[str, ...], lists: tuple[str, ...] = ()) -> tuple[dict, ...]:
-    """A list of entries with a unique ``id`` and the given text fields (and lists of texts)."""
-    entries = _mapping(data, path, f"'{key}:'").get(key)
-    if not isinstance(entries, list) or not entries:
-        raise ContentError(f"{path}: '{key}' must be a list with at least one entry")
-    seen: set[str] = set()
+class Belief(TypedDict):
+    """A belief about love (theme 02) and the reflection that loosens it."""
+
+    id: str
+    text: str
+    reflection: str
+
+
+class Reframe(TypedDict):
+    """A worry thought and its kinder readings (theme 03)."""
+
+    id: str
+    thought: str
+    readings: tuple[str, ...]
+
+
+class ScenarioKind(TypedDict):
+    """How one kind of distance is named and explained (theme 03)."""
+
+    label: str
+    explain: str
+
+
+class Scenario(TypedDict):
+    """A short story, the kind of distance it shows, and the feedback (theme 03)."""
+
+    id: str
+    text: str
+    answer: str
+    feedback: str
+
+
+class PauseStep(TypedDict):
+    seconds: int
+    text: str
+
+
+class SelfCompassionPause(TypedDict):
+    title: str
+    credit: str
+    steps: list[PauseStep]
+
+
+class BreathingPause(TypedDict):
+    title: str
+    intro: str
+    in_seconds: int
+    out_seconds: int
+    rounds: int
+
+
+#: the guided pauses of ``pauses.yaml`` (the key "self-compassion" is not a Python name)
+Pauses = TypedDict("Pauses", {"self-compassion": SelfCompassionPause, "breathing": BreathingPause})
+
+
+class Rituals(TypedDict):
+    """The bounds of a break in minutes, and the ideas for both kinds of space agreement (theme 06)."""
+
+    min_minutes: int
+    max_minutes: int
+    signals: tuple[str, ...]
+    check_ins: tuple[str, ...]
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    while_waiting: tuple[str, ...]
+    how_often: tuple[str, ...]
+    longer_check_ins: tuple[str, ...]
+    tell_others: tuple[str, ...]
+    review: tuple[str, ...]
+    self_care: tuple[str, ...]
+
+
+def _entries(file: _File, key: str, fields: tuple[str, ...], lists: tuple[str, ...] = ()) -> tuple[dict, ...]:
+    """The entries of the list ``key`` (checked by the schema), each ``{"id", *fields, *lists}``.
+
+    Each id must differ from the others': a rule across entries that JSON Schema cannot say
+    (``uniqueItems`` compares whole entries), so it is checked here.
+    """
+    first: dict[str, int] = {}
+    found = []
+    for n, entry in enumerate(file.doc[key]):
+        ident = str(entry["id"])
+        if ident in first:
+            found.append(schemas.Problem(
+                (key, n, "id"), f"{schemas.where(file.raw, (key, n))} has the id '{ident}', which item {first[ident] + 1} has too",
+                "give each entry an id of its own (lower-case letters, digits and _)",
+            ))
+        first.setdefault(ident, n)
+    if found:
+        _fail(file, found)
     out = []
-    for n, entry in enumerate(entries, 1):
-        if not isinstance(entry, dict):
-            raise ContentError(f"{path}: entry {n} of '{key}' needs an id and {', '.join(fields)}")
-        ident = str(entry.get("id", ""))
-        if not _ID.match(ident):
-            raise ContentError(f"{path}: entry {n} of '{key}' needs an id of lower-case letters, digits and _")
-        if ident in seen:
-            raise ContentError(f"{path}: the id '{ident}' is used twice")
-        seen.add(ident)
-        item = {"id": ident}
-        for field_name in fields:
-            item[field_name] = _text(entry, field_name, path, f"'{ident}'")
-        for list_name in lists:
-            item[list_name] = _words_long(entry.get(list_name), path, f"{list_name} of '{ident}'")
+    for entry in file.doc[key]:
+        item: dict[str, Any] = {"id": str(entry["id"])}
+        item.update({name: str(entry[name]) for name in fields})
+        item.update({name: tuple(str(text) for text in entry[name]) for name in lists})
         out.append(item)
     return tuple(out)
 
 
-def _words_long(value: Any, path: str, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise ContentError(f"{path}: {where} must be a list with at least one entry")
-    texts = []
-    for item in value:
-        if not isinstance(item, (str, int, float)) or isinstance(item, bool) or not str(item).strip():
-            raise ContentError(f"{path}: every entry of {where} must be a short text")
-        texts.append(" ".join(str(item).split()))
-    return tuple(texts)
-
-
-def stirs_up(folder: Path | None = None) -> tuple[dict, ...]:
+def stirs_up(folder: Path | None = None) -> tuple[StirsUpItem, ...]:
     """What a request for space can stir up: ``({"id", "text"}, …)``."""
-    path = str(_content_dir(folder) / "stirs_up.yaml")
-    return _items(load_yaml("stirs_up.yaml", folder), path, "items", ("text",))
+    return _entries(_load("stirs_up", folder), "items", ("text",))  # type: ignore[return-value]
 
 
-def beliefs(folder: Path | None = None) -> tuple[tuple[str, ...], tuple[dict, ...]]:
+def beliefs(folder: Path | None = None) -> tuple[tuple[str, ...], tuple[Belief, ...]]:
     """The five-step agreement scale and the beliefs about love: ``(scale, ({"id", "text", "reflection"}, …))``."""
-    path = str(_content_dir(folder) / "beliefs.yaml")
-    data = load_yaml("beliefs.yaml", folder)
-    scale = _words_long(_mapping(data, path, "'scale:' and 'beliefs:'").get("scale"), path, "'scale'")
-    if len(scale) < 3 or len(scale) > 7:
-        raise ContentError(f"{path}: 'scale' needs 3 to 7 labels, from least to most")
-    return scale, _items(data, path, "beliefs", ("text", "reflection"))
+    file = _load("beliefs", folder)
+    scale = tuple(str(label) for label in file.doc["scale"])
+    return scale, _entries(file, "beliefs", ("text", "reflection"))  # type: ignore[return-value]
 
 
-def reframes(folder: Path | None = None) -> tuple[dict, ...]:
+def reframes(folder: Path | None = None) -> tuple[Reframe, ...]:
     """Worry thoughts with kinder readings: ``({"id", "thought", "readings"}, …)``."""
-    path = str(_content_dir(folder) / "reframes.yaml")
-    return _items(load_yaml("reframes.yaml", folder), path, "worries", ("thought",), ("readings",))
+    return _entries(_load("reframes", folder), "worries", ("thought",), ("readings",))  # type: ignore[return-value]
 
 
 SCENARIO_KINDS = ("healthy", "stonewalling", "silent", "control")
 
 
-def scenarios(folder: Path | None = None) -> tuple[dict[str, dict], tuple[dict, ...]]:
+def scenarios(folder: Path | None = None) -> tuple[dict[str, ScenarioKind], tuple[Scenario, ...]]:
     """The four kinds of distance and the short scenarios: ``(kinds, scenarios)``."""
-    path = str(_content_dir(folder) / "scenarios.yaml")
-    data = _mapping(load_yaml("scenarios.yaml", folder), path, "'kinds:' and 'scenarios:'")
-    kinds_data = _mapping(data.get("kinds"), path, f"'kinds:' with {', '.join(SCENARIO_KINDS)}")
-    if set(kinds_data) != set(SCENARIO_KINDS):
-        raise ContentError(f"{path}: 'kinds' must be exactly {', '.join(SCENARIO_KINDS)}")
-    kinds = {
-        key: {"label": _text(kinds_data[key], "label", path, key), "explain": _text(kinds_data[key], "explain", path, key)}
-        for key in SCENARIO_KINDS
-        if isinstance(kinds_data[key], dict) or _mapping(kinds_data[key], path, f"label and explain for {key}")
+    file = _load("scenarios", folder)
+    named = file.doc["kinds"]
+    kinds: dict[str, ScenarioKind] = {
+        key: {"label": str(named[key]["label"]), "explain": str(named[key]["explain"])} for key in SCENARIO_KINDS
     }
-    items = _items(data, path, "scenarios", ("text", "answer", "feedback"))
-    for item in items:
-        if item["answer"] not in SCENARIO_KINDS:
-            raise ContentError(f"{path}: the answer of '{item['id']}' must be one of {', '.join(SCENARIO_KINDS)}")
-    return kinds, items
+    return kinds, _entries(file, "scenarios", ("text", "answer", "feedback"))  # type: ignore[return-value]
 
 
-def pauses(folder: Path | None = None) -> dict[str, dict]:
+def pauses(folder: Path | None = None) -> Pauses:
     """The guided pauses: ``{"self-compassion": {title, credit, steps}, "breathing": {title, intro, …}}``."""
-    path = str(_content_dir(folder) / "pauses.yaml")
-    data = _mapping(load_yaml("pauses.yaml", folder), path, "'self-compassion:' and 'breathing:'")
-    out: dict[str, dict] = {}
-    kind = _mapping(data.get("self-compassion"), path, "a 'self-compassion:' section")
-    steps = kind.get("steps")
-    if not isinstance(steps, list) or not steps:
-        raise ContentError(f"{path}: 'self-compassion' needs a list of steps")
-    parsed = []
-    for n, step in enumerate(steps, 1):
-        step = _mapping(step, path, f"seconds and text for step {n}")
-        seconds = step.get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int) or not 3 <= seconds <= 600:
-            raise ContentError(f"{path}: step {n} needs 'seconds' from 3 to 600")
-        parsed.append({"seconds": seconds, "text": _text(step, "text", path, f"step {n}")})
-    out["self-compassion"] = {
-        "title": _text(kind, "title", path, "self-compassion"),
-        "credit": str(kind.get("credit", "")).strip(),
-        "steps": parsed,
+    file = _load("pauses", folder)
+    kind, breath = file.doc["self-compassion"], file.doc["breathing"]
+    credit = file.raw["self-compassion"].get("credit")
+    return {
+        "self-compassion": {
+            "title": str(kind["title"]),
+            "credit": "" if credit is None else credit.strip(),
+            "steps": [{"seconds": int(step["seconds"]), "text": str(step["text"])} for step in kind["steps"]],
+        },
+        "breathing": {
+            "title": str(breath["title"]),
+            "intro": str(breath["intro"]),
+            **{key: int(breath[key]) for key in ("in_seconds", "out_seconds", "rounds")},  # type: ignore[typeddict-item]
+        },
     }
-    breath = _mapping(data.get("breathing"), path, "a 'breathing:' section")
-    numbers = {}
-    for key, low, high in (("in_seconds", 2, 10), ("out_seconds", 2, 12), ("rounds", 1, 30)):
-        value = breath.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ContentError(f"{path}: 'breathing' needs '{key}' from {low} to {high}")
-        numbers[key] = value
-    out["breathing"] = {
-        "title": _text(breath, "title", path, "breathing"),
-        "intro": _text(breath, "intro", path, "breathing"),
-        **numbers,
-    }
-    return out
 
 
 RITUAL_LISTS = ("signals", "check_ins", "before", "after", "while_waiting")
@@ -629,14 +697,6 @@ RITUAL_LISTS = ("signals", "check_ins", "before", "after", "while_waiting")
 LONGER_LISTS = ("how_often", "longer_check_ins", "tell_others", "review", "self_care")
 #: an idea is put into a text field of the agreement, which holds this many characters
 IDEA_LIMIT = 120
-
-
-def _short_texts(value: Any, path: str, where: str, limit: int = IDEA_LIMIT) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value or not all(
-        isinstance(item, str) and item.strip() and len(item) <= limit for item in value
-    ):
-        raise ContentError(f"{path}: {where} must be a list of short texts (at most {limit} characters)")
-    return tuple(" ".join(item.split()) for item in value)
 
 
 def duration_text(minutes: int, words: Callable[..., str]) -> str:
@@ -650,20 +710,19 @@ def duration_text(minutes: int, words: Callable[..., str]) -> str:
     return words("hour") if hours == 1 else words("hours", n=hours)
 
 
-def rituals(folder: Path | None = None) -> dict[str, Any]:
+def rituals(folder: Path | None = None) -> Rituals:
     """Ideas for the space agreement, and its bounds in minutes."""
-    path = str(_content_dir(folder) / "rituals.yaml")
-    data = _mapping(load_yaml("rituals.yaml", folder), path, "'agreement:' and lists of ideas")
-    agreement = _mapping(data.get("agreement"), path, "an 'agreement:' section with min_minutes and max_minutes")
-    low, high = agreement.get("min_minutes"), agreement.get("max_minutes")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)) or not 1 <= low < high <= 7 * 24 * 60:
-        raise ContentError(f"{path}: 'agreement' needs whole minutes with min_minutes < max_minutes")
+    file = _load("rituals", folder)
+    low, high = (int(file.doc["agreement"][key]) for key in ("min_minutes", "max_minutes"))
+    if not low < high:  # a rule between two values, which JSON Schema cannot say
+        _fail(file, [schemas.Problem(
+            ("agreement", "max_minutes"), f"'agreement' › 'max_minutes' is {high}, not more than 'min_minutes' ({low})",
+            "make the longest break longer than the shortest, e.g. min_minutes: 20 and max_minutes: 1440",
+        )])
     out: dict[str, Any] = {"min_minutes": low, "max_minutes": high}
-    for key in RITUAL_LISTS:
-        out[key] = _words_long(data.get(key), path, f"'{key}'")
-    for key in LONGER_LISTS:
-        out[key] = _short_texts(data.get(key), path, f"'{key}'")
-    return out
+    for key in (*RITUAL_LISTS, *LONGER_LISTS):
+        out[key] = tuple(str(text) for text in file.doc[key])
+    return out  # type: ignore[return-value]
 
 
 def grounding(folder: Path | None = None) -> str:

@@ -31,7 +31,7 @@ def test_every_theme_notebook_becomes_a_page(app: ParticipantApp):
 def test_welcome_page_holds_a_checkin(app: ParticipantApp):
     """Does the welcome notebook's code cell put a CheckIn on the first page?"""
     assert any(isinstance(ex, CheckIn) for ex in app.pages[0].exercises.values())
-    assert "00_welcome/0" in app.exercises  # built before anyone arrives
+    assert "00_welcome/check-in" in app.exercises  # built before anyone arrives
 
 
 def test_next_and_back_move_between_pages_in_the_same_widgets(app: ParticipantApp):
@@ -51,20 +51,20 @@ def test_next_and_back_move_between_pages_in_the_same_widgets(app: ParticipantAp
 
 def test_answers_reach_the_browser_copy_only_after_it_was_read(app: ParticipantApp):
     """Is the browser's saved copy never overwritten before it was read (no lost answers on reload)?"""
-    checkin = app.exercises["00_welcome/0"]
+    checkin = app.exercises["00_welcome/check-in"]
     checkin.intensity = 5
     assert app._bridge.snapshot == ""
     app._bridge.participant_id = "a" * 32
     checkin.intensity = 6
     saved = json.loads(app._bridge.snapshot)
-    assert saved["answers"]["00_welcome/0"]["intensity"] == 6
+    assert saved["answers"]["00_welcome/check-in"]["intensity"] == 6
 
 
 def test_reload_resumes_page_and_answers(app: ParticipantApp):
     """Does a new kernel given the browser's copy come back to the same page and answers?"""
     app._bridge.participant_id = "b" * 32
     word = content.feelings()[0]
-    app.exercises["00_welcome/0"].feelings = (word,)
+    app.exercises["00_welcome/check-in"].feelings = (word,)
     app._next.click()
     kept = app._bridge.snapshot
 
@@ -72,7 +72,7 @@ def test_reload_resumes_page_and_answers(app: ParticipantApp):
     again._bridge.restored = kept
     again._bridge.participant_id = "b" * 32
     assert again.page == 1
-    assert again.exercises["00_welcome/0"].feelings == (word,)
+    assert again.exercises["00_welcome/check-in"].feelings == (word,)
     assert "Welcome back" in again._notice.value or content.ui_text()["resumed"][:20] in again._notice.value
 
 
@@ -152,15 +152,15 @@ def test_page_keeps_markdown_and_widgets_in_notebook_order():
         path=content.Path("09_t.ipynb"),
         cells=(
             content.Cell("markdown", "# T"),
-            content.Cell("code", "from widgets import CheckIn"),
-            content.Cell("code", "CheckIn()"),
+            content.Cell("code", "from widgets import CheckIn", id="imports"),
+            content.Cell("code", "CheckIn()", id="how-are-you"),
             content.Cell("markdown", "After"),
         ),
     )
     page = build_page(theme, 3)
     kinds = [type(child).__name__ for child in page.view.children]
     assert kinds == ["HTML", "CheckIn", "HTML"]
-    assert list(page.exercises) == ["09_t/0"]
+    assert list(page.exercises) == ["09_t/how-are-you"]  # named by its cell, not its place
     assert 'data-hs-page="3"' in page.view.children[0].value
 
 
@@ -336,7 +336,7 @@ def test_saved_answers_of_unopened_themes_survive_a_reload():
     second._bridge.restored = saved
     second._bridge.participant_id = "d" * 32
     assert second._pages[4] is None  # not opened yet in this kernel
-    assert json.loads(second._bridge.snapshot or saved)["answers"]["04_emotional_differences/0"]["me"] == 3
+    assert json.loads(second._bridge.snapshot or saved)["answers"]["04_emotional_differences/closeness-line"]["me"] == 3
     second.page = 4
     again = next(ex for ex in second.exercises.values() if type(ex).__name__ == "ClosenessLine")
     assert again.me == 3

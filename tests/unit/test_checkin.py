@@ -197,7 +197,8 @@ def test_a_high_rating_brings_a_private_gentle_note(rating, shown):
     checkin.open_moment = lambda: opened.append(True)
     checkin.care_extras = [extra]
     checkin.intensity = rating
-    assert checkin._shared_rows() == ([("intensity", str(rating))] if rating is not None else [])  # the note shares nothing
+    checkin.share, checkin.share_available = True, True
+    assert checkin.shared_rows() == ([("intensity", str(rating))] if rating is not None else [])  # the note shares nothing
     assert content.intensity().care_from == 8
     assert bool(checkin._care.children) is shown
     if shown:

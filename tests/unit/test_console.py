@@ -8,6 +8,9 @@ import pytest
 
 import re
 
+from ipywidgets import Widget
+
+from widgets.base import Exercise
 from widgets.charts import LABEL_CHARS, bar_chart
 from widgets.console import FacilitatorConsole, join_url
 from workshop.aggregate import Chart
@@ -52,11 +55,11 @@ def test_answers_show_only_at_k(console: FacilitatorConsole):
     console.move_everyone(THEME1)
     item = content.stirs_up()[0]
     for n in range(2):
-        share(console, n, f"{THEME1}/0", [("item", item["id"])])
+        share(console, n, f"{THEME1}/stirs-up", [("item", item["id"])])
     console.refresh()
     text = str([c.value for c in console._answers.children[1].children])
     assert "1 more needed" in text and "<svg" not in text
-    share(console, 2, f"{THEME1}/0", [("item", item["id"])])
+    share(console, 2, f"{THEME1}/stirs-up", [("item", item["id"])])
     console.refresh()
     chart = console._answers.children[1].children[1].value
     assert "<svg" in chart and f"{item['text']}: 3" in chart
@@ -67,7 +70,7 @@ def test_couple_sessions_never_show_answers(console: FacilitatorConsole):
     console.start_session("couple")
     console.move_everyone(THEME1)
     for n in range(6):
-        share(console, n, f"{THEME1}/0", [("item", content.stirs_up()[0]["id"])])
+        share(console, n, f"{THEME1}/stirs-up", [("item", content.stirs_up()[0]["id"])])
     console.refresh(force=True)
     text = str([c.value for c in console._answers.children if hasattr(c, "value")])
     assert content.ui_text()["console_no_aggregates"][:40] in text and "<svg" not in text
@@ -77,8 +80,8 @@ def test_shared_text_is_escaped_and_can_be_hidden(console: FacilitatorConsole):
     """Is shared HTML shown as text, and does Hide take it off the screen?"""
     console.start_session("group", k=2)
     console.move_everyone("07_closing")
-    share(console, 0, "07_closing/1", [("text", "<script>alert(1)</script>")])
-    share(console, 1, "07_closing/1", [("text", "kind words")])
+    share(console, 0, "07_closing/takeaway", [("text", "<script>alert(1)</script>")])
+    share(console, 1, "07_closing/takeaway", [("text", "kind words")])
     console.refresh()
     rows = [c for c in console._answers.children[-1].children if "hs-shared-row" in c._dom_classes]
     assert "&lt;script&gt;" in rows[0].children[0].value and "<script>" not in rows[0].children[0].value
@@ -90,7 +93,7 @@ def test_shared_text_is_escaped_and_can_be_hidden(console: FacilitatorConsole):
 def test_export_holds_shares_without_pseudonyms(console: FacilitatorConsole):
     """Is the CSV the session's shared answers, with no pseudonym column?"""
     console.start_session()
-    share(console, 0, f"{THEME1}/0", [("item", "being_left")])
+    share(console, 0, f"{THEME1}/stirs-up", [("item", "being_left")])
     csv = console.export_csv()
     assert csv.splitlines()[0] == "session,theme,exercise,field,value,hidden"
     assert "being_left" in csv and pseudonym(console.session.code, f"{0:032x}") not in csv
@@ -108,8 +111,8 @@ def test_the_export_cannot_be_regrouped_per_person(tmp_path: Path):
         console = FacilitatorConsole(store=Store(f"sqlite:///{tmp_path / f'{order[0]}.sqlite'}"), join_base="http://x/?token=a")
         console.start_session("group", k=2)
         for n in order:
-            share(console, n, f"{THEME1}/0", answers[n])
-        share(console, 1, "07_closing/1", [("text", "kind words")])
+            share(console, n, f"{THEME1}/stirs-up", answers[n])
+        share(console, 1, "07_closing/takeaway", [("text", "kind words")])
         exports.append(console.export_csv().replace(console.session.display_code, "CODE"))
     assert exports[0] == exports[1]
     values = [line.split(",")[4] for line in exports[0].splitlines()[1:]]
@@ -135,7 +138,7 @@ def test_the_console_picks_up_a_running_session_after_a_restart(console: Facilit
 def test_an_ended_session_can_still_be_exported_and_purged(console: FacilitatorConsole):
     """After "End the session", can the facilitator still export and then purge it, and start a new one?"""
     session = console.start_session()
-    share(console, 0, f"{THEME1}/0", [("item", "being_left")])
+    share(console, 0, f"{THEME1}/stirs-up", [("item", "being_left")])
     console._end.click()
     assert console.store.session(session.code).ended
     assert not console._export.disabled and "being_left" in console.export_csv()
@@ -157,17 +160,22 @@ def test_chart_labels_start_at_the_left_edge_and_wrap_whole():
     assert re.findall(r'class="hs-chart-count">(\d+)<', svg) == ["3", "0"]
 
 
-def test_the_console_sends_its_page_no_participant_widget(console: FacilitatorConsole):
-    """Are the participant exercises the console reads its charts from closed (not sent to its page), while
-    the console itself works? (With them, the page had 1,471 widget models and showed "model not found" on
-    a busy laptop.)"""
-    exercises = [ex for page in console._pages for ex in page.exercises.values()]
-    assert exercises and all(ex.comm is None and ex.layout.comm is None for ex in exercises)
-    assert all(page.view.comm is None for page in console._pages)
+def test_the_console_builds_no_participant_widget(console: FacilitatorConsole):
+    """Does the console find each theme's exercises from the notebook's cells and the content alone,
+    building no participant exercise (built, even closed at once, they once sent its page 1,471 widget
+    models and showed "model not found" on a busy laptop), while its charts still work?"""
+    made = []
+    Widget.on_widget_constructed(made.append)
+    try:
+        again = FacilitatorConsole(store=console.store)
+    finally:
+        Widget.on_widget_constructed(None)
+    assert not [w for w in made if isinstance(w, Exercise)]
+    assert {spec.kind for specs in again._exercises.values() for spec in specs} >= {"CheckIn", "StirsUp", "Takeaway"}
     console.start_session("group", k=2)
     console.move_everyone(THEME1)
     for n in range(2):
-        share(console, n, f"{THEME1}/0", [("item", content.stirs_up()[0]["id"])])
+        share(console, n, f"{THEME1}/stirs-up", [("item", content.stirs_up()[0]["id"])])
     console.refresh(force=True)
     assert "<svg" in str([getattr(c, "value", "") for c in console._answers.children[1].children])
     assert console.comm is not None and console._answers.comm is not None

@@ -160,15 +160,15 @@ def test_retries_back_off_so_a_long_lock_does_not_freeze_the_kernel(tmp_path: Pa
     link = live.ParticipantLink(store, session, "c" * 32)
     with exclusive_lock(path):
         with pytest.raises(live.StoreError):
-            link.share("00_welcome/0", [("intensity", "3")])
+            link.share("00_welcome/check-in", [("intensity", "3")])
         started = time.monotonic()
         with pytest.raises(live.StoreError, match="trying again"):
-            link.share("00_welcome/0", [("intensity", "3")])
+            link.share("00_welcome/check-in", [("intensity", "3")])
         assert time.monotonic() - started < 0.1  # no second wait before the retry is due
     deadline = time.monotonic() + 5
     while True:
         try:
-            assert link.share("00_welcome/0", [("intensity", "3")])
+            assert link.share("00_welcome/check-in", [("intensity", "3")])
             break
         except live.StoreError:
             assert time.monotonic() < deadline
@@ -204,7 +204,7 @@ def test_a_full_disk_stops_the_purge_cleanly_and_export_still_works(tmp_path: Pa
     store = Store(f"sqlite:///{tmp_path / 'purge.sqlite'}")
     console = FacilitatorConsole(store=store, join_base="http://192.0.2.1:8866/?token=a")
     session = console.start_session("group", k=2)
-    store.replace_shares(session, pseudonym(session.code, "d" * 32), "07_closing/1", [("text", "kept through it all")])
+    store.replace_shares(session, pseudonym(session.code, "d" * 32), "07_closing/takeaway", [("text", "kept through it all")])
     free = disk_full(store)
     assert "kept through it all" in console.export_csv()
     console.export()
