@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import os
@@ -9,10 +10,12 @@ import random
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, Button, HBox, VBox
+from ipywidgets import HTML, Button, VBox
 
 from workshop import content, serverlog
+from workshop.answers import AnswerBook
 from workshop.markdown import to_html
+from workshop.session_client import Joined, SessionClient, Status
 from workshop.visit import query_parameters, wait_for_request
 
 from . import _text, errors
@@ -21,7 +24,8 @@ from .base import QuietRepr
 from .bridge import BrowserBridge, connection_texts
 from .checkin import CheckIn
 from .help import HelpPanel
-from .live_session import LiveSession, running_loop
+from .live_session import POLL_SECONDS, SHARE_DELAY, WRITE_WAIT_SECONDS, QuietWord, consent_view, running_loop
+from .navigation import Navigation
 from .pages import Page, build_page, close_tree
 from .pause import Pause
 from .takehome import TakeHome
@@ -39,7 +43,7 @@ PREBUILD_GAP = 3.0
 PREBUILD_JITTER = 0.5
 
 
-class ParticipantApp(LiveSession, QuietRepr, VBox):
+class ParticipantApp(QuietRepr, VBox):
     """What a participant sees: a header with progress, one theme at a time, Back and Next.
 
     Every theme notebook is a page; the first is built when the kernel starts (before anyone
@@ -48,7 +52,11 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
     :class:`BrowserBridge` keeps the participant's anonymous id and their own answers in their
     browser, so a reload comes back to the same page with the same answers. Nothing is written
     to the server's disk unless the join link names a group session and the participant chooses
-    to share an answer anonymously (see :class:`~widgets.live_session.LiveSession`).
+    to share an answer anonymously. The app is the view and the coordinator: moving through the
+    themes is its :class:`~widgets.navigation.Navigation`'s, the answers kept for a reload its
+    :class:`~workshop.answers.AnswerBook`'s, taking part in a live session its
+    :class:`~workshop.session_client.SessionClient`'s (injected, so a test or another server can
+    give its own).
     """
 
     page = traitlets.Int(0)
@@ -56,55 +64,62 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
     moment = traitlets.Bool(False)
     participant_id = traitlets.Unicode("")
     query = traitlets.Dict()
+    #: the participant's answer to the consent step: "", "share", "private" or "seen"
+    consent = traitlets.Unicode("")
+    #: True while the facilitator moves everyone together
+    following = traitlets.Bool(False)
 
-    def __init__(self, themes: list[content.Theme], namespace: str = "local", **kwargs: Any) -> None:
+    def __init__(
+        self, themes: list[content.Theme], namespace: str = "local", client: SessionClient | None = None, **kwargs: Any
+    ) -> None:
         self._themes = themes
         self._fingerprint = content.fingerprint()
         self._pages: list[Page | None] = []
-        self._pending: dict[str, dict] = {}  # saved answers for themes not built yet
+        self._answers = AnswerBook()  # saved answers for exercises not built yet, or no longer there
         self._resumed = False
         self._key_of: dict[int, str] = {}
-        self._init_live()
+        self.client = client or SessionClient(busy_seconds=WRITE_WAIT_SECONDS)
+        self.client.on_status = self._on_status
+        self.client.on_session = self._on_session
+        self._poll_task = None
+        self._flush_handle = None
+        #: a connection notice is showing (the app keeps it when the page changes)
+        self._offline = False
+        self._status = Status.WELL  # what the notice last said of the session
+        self._consent_view: VBox | None = None
+        self.quiet_word = QuietWord(ask=self._ask_for_word)
         self._bridge = BrowserBridge(namespace=namespace)
         self._title = HTML()
         self._title.add_class("hs-title")
-        self._progress = HTML()
-        self._progress.add_class("hs-progress")
+        self.navigation = Navigation(titles=[theme.title for theme in themes])
+        traitlets.link((self, "page"), (self.navigation, "page"))
+        traitlets.dlink((self, "following"), (self.navigation, "following"))
         self._help = HelpPanel()
         self._moment_button = Button()
         self._moment_button.add_class("hs-moment-button")
-        header = VBox([self._title, self._moment_button, self._help.button, self._progress])
+        header = VBox([self._title, self._moment_button, self._help.button, self.navigation.progress])
         header.add_class("hs-header")
         self._notice = HTML()
         self._notice.add_class("hs-notice")
         self._stage = VBox()
         self._stage.add_class("hs-stage")
-        self._back = Button()
-        self._back.add_class("hs-back")
-        self._next = Button(button_style="primary")
-        self._next.add_class("hs-next")
-        self._end = HTML()
-        self._follow_note = HTML()
-        nav = HBox([self._back, self._next])
-        nav.add_class("hs-nav")
-        self._nav = nav
         self._return = Button(button_style="primary")
         self._return.add_class("hs-return")
         self._moment_page = self._build_moment_page()
         self._prebuild_handle = None
+        nav = self.navigation
         super().__init__(
-            [self._bridge, header, self._help, self._notice, self._stage, self._end, self._follow_note, nav], **kwargs
+            [self._bridge, header, self._help, self._notice, self._stage, nav.end_note, nav.follow_note, nav.bar], **kwargs
         )
         self.add_class("hs-app")
         self._set_texts()
         self._build_pages()
-        self._back.on_click(self._on_back_click)
-        self._next.on_click(self._on_next_click)
         self._moment_button.on_click(self._on_moment_click)
         self._return.on_click(self._on_return_click)
         self.observe(self._on_moment, names="moment")
         self._bridge.observe(self._resume_then_connect, names=["participant_id", "restored"])
         self.observe(self._on_page, names="page")
+        self.observe(self._on_following, names="following")
         errors.install(self.show_error)
         self._on_page()
 
@@ -199,10 +214,10 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             self._prebuild_soon(PREBUILD_GAP)
 
     def _wire(self, page: Page) -> None:
-        group = self._session is not None and self._session.kind == "group" and self._link is not None
+        group = self.client.is_group
         for key, exercise in page.exercises.items():
             self._key_of[id(exercise)] = key
-            saved = self._pending.pop(key, None)
+            saved = self._answers.take(key)
             if saved is not None:
                 exercise.restore(saved)
             exercise.share_available = group and exercise.shareable is not None
@@ -216,8 +231,8 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             if ex.moment == "check-out":
                 ex.compare_with = start
             ex.open_moment = self._open_moment
-            if ex.care_extras != [self._quiet_box]:
-                ex.care_extras = [self._quiet_box]
+            if ex.care_extras != [self.quiet_word]:
+                ex.care_extras = [self.quiet_word]
         for widget in page.widgets:
             if isinstance(widget, TakeHome):
                 widget.collect = lambda: list(self.all_exercises().values())
@@ -236,7 +251,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             breathing = [Pause(kind="breathing")]
         except (content.ContentError, traitlets.TraitError):
             breathing = []
-        view = VBox([page_text, *breathing, self._quiet_box, self._return])
+        view = VBox([page_text, *breathing, self.quiet_word, self._return])
         view.add_class("hs-page")
         view.add_class("hs-moment-page")
         return view
@@ -282,7 +297,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
         self._set_texts()
         self._help.refresh()
         for child in self._moment_page.children:
-            if child is not self._return and child is not self._quiet_box:  # these live on
+            if child is not self._return and child is not self.quiet_word:  # these live on
                 close_tree(child)
         self._moment_page.close()
         self._moment_page = moment
@@ -293,9 +308,9 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
     def _set_texts(self) -> None:
         """Every label of the app's own chrome, from ui.yaml."""
         self._title.value = f'<div class="hs-brand">{html.escape(t("app_title"))}</div>'
+        self.navigation.titles = [theme.title for theme in self._themes]
+        self.navigation.set_texts()
         for button, key in (
-            (self._back, "back"),
-            (self._next, "next"),
             (self._moment_button, "moment_button"),
             (self._return, "moment_return"),
         ):
@@ -310,7 +325,7 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
 
     @property
     def exercises(self) -> dict[str, Any]:
-        """Every exercise of the pages built so far, by key (``"00_welcome/0"``, …)."""
+        """Every exercise of the pages built so far, by key (``"00_welcome/check-in"``, …)."""
         return {key: ex for page in self._pages if page is not None for key, ex in page.exercises.items()}
 
     def all_exercises(self) -> dict[str, Any]:
@@ -319,31 +334,14 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
 
     def snapshot(self) -> dict[str, Any]:
         """The participant's place and own answers, as kept in their browser."""
-        answers = dict(self._pending)  # saved answers of themes not opened in this kernel yet
-        answers.update({key: ex.answer for key, ex in self.exercises.items()})
-        return {"page": self.page, "consent": self.consent, "answers": answers}
+        return {"page": self.page, "consent": self.consent, "answers": self._answers.snapshot(self.exercises)}
 
     def restore(self, data: Any) -> bool:
         """Apply a snapshot from the browser; invalid parts are dropped. True if anything applied."""
         if not isinstance(data, dict):
             return False
-        applied = False
-        answers = data.get("answers")
-        if isinstance(answers, dict):
-            exercises = self.exercises
-            themes = {theme.key for theme in self._themes}
-            for key, answer in list(answers.items())[:500]:
-                if not isinstance(answer, dict) or not isinstance(key, str):
-                    continue
-                if key in exercises:
-                    dropped = exercises[key].restore(answer)
-                    applied = applied or len(dropped) < len(answer)
-                elif "/" in key and len(key) <= 200:
-                    # applied when its theme is built, if a cell still has this id; otherwise kept
-                    # aside (and kept in the browser), never given to another exercise: a therapist
-                    # may have removed the exercise, or renamed a theme, since this was saved
-                    self._pending[key] = answer
-                    applied = applied or key.split("/", 1)[0] in themes
+        themes = [theme.key for theme in self._themes]
+        applied = self._answers.restore(data.get("answers"), self.exercises, themes)
         page = data.get("page")
         if isinstance(page, int) and not isinstance(page, bool) and 0 < page < len(self._themes):
             self.page = page
@@ -412,57 +410,162 @@ class ParticipantApp(LiveSession, QuietRepr, VBox):
             shown, chrome = self._page(self.page).view, True
         if self._stage.children != (shown,):
             self._stage.children = [shown]
-        self._nav.layout.display = None if chrome else "none"
+        self.navigation.shown = chrome
         self._moment_button.disabled = self.moment
-        self._update_nav()
-
-    def _update_nav(self) -> None:
-        total = len(self._themes)
-        self._back.disabled = self.page == 0 or self.following
-        self._next.disabled = self.page == total - 1 or self.following
-        last = self.page == total - 1 and not self.moment and self._consent_view is None
-        self._end.value = f'<p class="hs-note">{html.escape(t("last_page"))}</p>' if last else ""
-        self._follow_note.value = (
-            f'<p class="hs-note hs-following" role="status">{html.escape(t("following_note"))}</p>'
-            if self.following and self._consent_view is None
-            else ""
-        )
-
-    def _on_following(self, change: dict) -> None:
-        super()._on_following(change)
-        if change["new"] and self._prebuild_handle is None:  # the facilitator may now jump anywhere
-            self._prebuild_soon(PREBUILD_AFTER_MOVE)
-
-    def _on_back_click(self, _button: Button) -> None:
-        self.page -= 1
-
-    def _on_next_click(self, _button: Button) -> None:
-        self.page += 1
 
     def _on_page(self, change: dict | None = None) -> None:
         if not self._pages:
             return
-        current = self._page(self.page)
-        total = len(self._themes)
-        number = self.page + 1
+        self._page(self.page)
         if change is not None:
             self.moment = False
         self._render_stage()
-        percent = round(100 * number / total)
-        label = t("progress_label", current=number, total=total, title=current.theme.title)
-        self._progress.value = (
-            f'<div class="hs-progress-text" aria-hidden="true">{html.escape(t("progress", current=number, total=total))}'
-            f' · {html.escape(current.theme.title)}</div>'
-            f'<div class="hs-progress-bar" role="progressbar" aria-valuemin="1" aria-valuemax="{total}" '
-            f'aria-valuenow="{number}" aria-label="{html.escape(label)}">'
-            f'<div class="hs-progress-fill" style="width:{percent}%"></div></div>'
-        )
         if change is not None:
             if not self._offline:
                 self._notice.value = ""
             self._bridge.page = self.page
             self._save()
             self._prebuild_soon(PREBUILD_AFTER_MOVE)
+
+    # ------------------------------------------------------------------ a live session
+    @property
+    def session(self):
+        """The live session this participant takes part in, or ``None``."""
+        return self.client.session
+
+    def join(self, code: str, store: Any = None) -> bool:
+        """Find the session ``code``; connect once the browser has sent the participant's id."""
+        if store is not None:
+            self.client.store = store
+        joined = self.client.join(code)
+        if joined is Joined.OFFLINE:
+            serverlog.logger().error("the session store could not be reached")
+            self._say("session_offline")
+        elif joined is Joined.UNKNOWN:
+            self._say("session_unknown")
+        else:
+            self._maybe_connect()
+        return joined is Joined.JOINED
+
+    def _maybe_connect(self) -> None:
+        if not self._resumed or not self.client.connect(self.participant_id):
+            return
+        group = self.client.is_group
+        for exercise in self.exercises.values():
+            exercise.share_available = group and exercise.shareable is not None
+        self._on_session(self.client.session)
+        self.quiet_word.show(True)
+        self.quiet_word.asking = self.client.has_asked_for_word()  # a reloaded page shows a request still standing
+        if not self.consent:
+            self._consent_view = consent_view(group, self.decide_consent)
+            self._render_stage()
+            self._bridge.page = -2  # the focus goes to its heading, and to the theme's after consent
+        self._queue_shares(list(self.exercises))
+        loop = running_loop()
+        if loop is not None:
+            self._poll_task = loop.create_task(self._poll_forever())
+
+    def decide_consent(self, choice: str) -> None:
+        """Record the consent step's answer; "share" ticks sharing on the choice exercises."""
+        if choice not in ("share", "private", "seen"):
+            raise traitlets.TraitError("consent is share, private or seen")
+        self.consent = choice
+        if choice == "share":
+            for exercise in self.exercises.values():
+                if exercise.shareable == "choices" and exercise.share_available:
+                    exercise.share = True
+        if self._consent_view is not None:
+            view, self._consent_view = self._consent_view, None
+            self._render_stage()
+            close_tree(view)
+        self._bridge.page = self.page
+        self._save()
+
+    async def _poll_forever(self) -> None:
+        while self.client.session is not None:
+            await asyncio.sleep(POLL_SECONDS)
+            self.poll_once()
+
+    def poll_once(self) -> None:
+        """Read the session once: follow the facilitator, keep presence, retry pending shares."""
+        self.client.poll(self._rows_of)
+
+    def _on_session(self, session) -> None:
+        """The session as just read: follow the facilitator's theme, or leave an ended session."""
+        if session is None:
+            self._leave_session()
+            return
+        self.following = bool(session.follow)
+        if session.follow and session.theme:
+            index = next((i for i, theme in enumerate(self._themes) if theme.key == session.theme), None)
+            if index is not None and index != self.page:
+                self.page = index
+
+    def _leave_session(self) -> None:
+        self.following = False
+        self.quiet_word.show(False)
+        self.quiet_word.asking = False
+        for exercise in self.exercises.values():
+            exercise.share_available = False
+        if self._consent_view is not None:
+            self._consent_view = None
+            self._render_stage()
+            self._bridge.page = self.page
+        self._say("session_ended")
+
+    def _on_status(self, status: Status) -> None:
+        """Say what changed, once: the group cannot be reached, a share waits, or all is well."""
+        previous, self._status = self._status, status
+        self._offline = status is not Status.WELL
+        if status is Status.OFFLINE:
+            self._say("session_offline")
+        elif status is Status.UNSHARED:
+            serverlog.logger().warning("a share could not be written yet (%s); it is kept and tried again", self.client.last_error)
+            self._say("share_retrying")
+        elif previous is Status.UNSHARED:
+            serverlog.logger().info("the shares that waited were written")
+            self._say("share_sent")
+        else:
+            self._notice.value = ""
+
+    def _ask_for_word(self, asking: bool) -> bool:
+        """Ask for (or take back) a quiet word; False if the store cannot be reached."""
+        from workshop.store import StoreError
+
+        try:
+            self.client.ask_for_word(asking)
+        except StoreError:
+            serverlog.logger().warning("a request for a quiet word could not be written")
+            return False
+        return True
+
+    def _on_following(self, change: dict) -> None:
+        if change["new"] and self._prebuild_handle is None:  # the facilitator may now jump anywhere
+            self._prebuild_soon(PREBUILD_AFTER_MOVE)
+
+    # ------------------------------------------------------------------ sharing
+    def _rows_of(self, key: str) -> list[tuple[str, str]]:
+        exercise = self.exercises.get(key)
+        return exercise.shared_rows() if exercise is not None else []
+
+    def _queue_shares(self, keys: list[str]) -> None:
+        """Write these exercises' shared rows soon (once per short pause in typing or tapping)."""
+        if self.client.session is None:
+            return
+        self.client.queue(keys)
+        loop = running_loop()
+        if loop is None:
+            self._flush_shares()
+        elif self._flush_handle is None:
+            self._flush_handle = loop.call_later(SHARE_DELAY, self._flush_shares)
+
+    def _flush_shares(self) -> None:
+        self._flush_handle = None
+        self.client.flush(self._rows_of)
+
+    def _say(self, key: str) -> None:
+        kind = "hs-notice-error" if key in ("session_offline", "share_retrying") else "hs-notice-info"
+        self._notice.value = f'<p class="{kind}" role="status">{html.escape(t(key))}</p>'
 
 
 class NotReady(QuietRepr, HTML):

@@ -24,7 +24,7 @@ def test_every_theme_notebook_becomes_a_page(app: ParticipantApp):
     """Is there one page per theme notebook, in order, titled from its first heading?"""
     themes = content.load_themes()
     assert [p.theme.key for p in app.pages] == [t.key for t in themes]
-    assert f"1 of {len(themes)}" in app._progress.value
+    assert f"1 of {len(themes)}" in app.navigation.progress.value
     assert 'data-hs-page="0"' in app.pages[0].view.children[0].value
 
 
@@ -37,14 +37,14 @@ def test_welcome_page_holds_a_checkin(app: ParticipantApp):
 def test_next_and_back_move_between_pages_in_the_same_widgets(app: ParticipantApp):
     """Do Next and Back swap the page shown, without rebuilding it, and stop at the ends?"""
     first = app.pages[0].view
-    assert app._back.disabled and app._stage.children == (first,)
-    app._next.click()
+    assert app.navigation.back.disabled and app._stage.children == (first,)
+    app.navigation.next.click()
     assert app.page == 1 and app._stage.children == (app.pages[1].view,)
-    assert "2 of" in app._progress.value
-    app._back.click()
+    assert "2 of" in app.navigation.progress.value
+    app.navigation.back.click()
     assert app.page == 0 and app._stage.children[0] is first
     app.page = 99
-    assert app.page == len(app.pages) - 1 and app._next.disabled
+    assert app.page == len(app.pages) - 1 and app.navigation.next.disabled
     app.page = -5
     assert app.page == 0
 
@@ -65,7 +65,7 @@ def test_reload_resumes_page_and_answers(app: ParticipantApp):
     app._bridge.participant_id = "b" * 32
     word = content.feelings()[0]
     app.exercises["00_welcome/check-in"].feelings = (word,)
-    app._next.click()
+    app.navigation.next.click()
     kept = app._bridge.snapshot
 
     again = ParticipantApp.from_notebooks()
@@ -110,8 +110,8 @@ def test_error_in_a_callback_shows_a_friendly_message_not_a_traceback(app: Parti
     def broken(_button):
         raise RuntimeError("secret internal detail")
 
-    app._next.on_click(broken)
-    app._next.click()
+    app.navigation.next.on_click(broken)
+    app.navigation.next.click()
     assert content.ui_text()["friendly_error"][:25] in app._notice.value
     assert "secret internal detail" not in app._notice.value
     assert "Traceback" not in app._notice.value
@@ -215,11 +215,11 @@ def test_i_need_a_moment_shows_grounding_and_comes_back(app: ParticipantApp):
     app.page = 3
     app._moment_button.click()
     assert app.moment and app._stage.children == (app._moment_page,)
-    assert app._nav.layout.display == "none"
+    assert app.navigation.bar.layout.display == "none"
     assert "data-hs-page=\"-1\"" in app._moment_page.children[0].value
     app._return.click()
     assert not app.moment and app.page == 3 and app._stage.children == (app.pages[3].view,)
-    assert app._nav.layout.display is None
+    assert app.navigation.bar.layout.display is None
 
 
 def test_moving_to_a_theme_leaves_the_moment_page(app: ParticipantApp):
@@ -256,7 +256,7 @@ def test_only_the_first_theme_is_built_before_anyone_arrives(app: ParticipantApp
     """Is only the welcome page built at start-up (fewer widgets to send), the next built on Next?"""
     built = [p is not None for p in app._pages]
     assert built[0] and not any(built[1:])
-    app._next.click()
+    app.navigation.next.click()
     assert app._pages[1] is not None and app._stage.children == (app._pages[1].view,)
 
 
@@ -285,7 +285,7 @@ def test_the_next_theme_is_built_out_of_sight_while_this_one_is_read(monkeypatch
         built = [p is not None for p in app._pages]
         assert built[:3] == [True, True, True] and not any(built[3:])
         prebuilt = app._pages[2]
-        app._next.click()
+        app.navigation.next.click()
         assert app._pages[2] is prebuilt and app._stage.children == (prebuilt.view,)
         app.page = len(app._pages) - 1  # the last theme: nothing after it to build
         loop.run_until_complete(asyncio.sleep(0.05))

@@ -34,7 +34,7 @@ def test_a_group_participant_is_asked_for_consent_and_counted(store: Store):
     session = store.create_session("group", k=3)
     app = arrive(store, session.code)
     assert app._stage.children[0] is app._consent_view
-    assert app._nav.layout.display == "none"
+    assert app.navigation.bar.layout.display == "none"
     assert store.present(session) == 1
     app.decide_consent("share")
     assert app._stage.children[0] is app.pages[app.page].view
@@ -77,13 +77,13 @@ def test_following_moves_the_participant_and_locks_next(store: Store):
     session = store.create_session("group")
     app = arrive(store, session.code)
     app.decide_consent("seen")
-    assert app.following and app._next.disabled and app._back.disabled
+    assert app.following and app.navigation.next.disabled and app.navigation.back.disabled
     store.update_session(session.code, theme="04_emotional_differences")
     app.poll_once()
     assert app.pages[app.page].theme.key == "04_emotional_differences"
     store.update_session(session.code, follow=False)
     app.poll_once()
-    assert not app.following and not app._next.disabled
+    assert not app.following and not app.navigation.next.disabled
 
 
 def test_a_refresh_is_the_same_participant_and_skips_consent(store: Store):
@@ -137,15 +137,15 @@ def test_a_lost_store_is_said_once_and_sharing_resumes(store: Store, monkeypatch
     session = store.create_session("group", k=2)
     app = arrive(store, session.code)
     app.decide_consent("share")
-    original = app._link.share
+    original = app.client.link.share
 
     def failing(*_args, **_kwargs):
         raise StoreError("database is locked")
 
-    monkeypatch.setattr(app._link, "share", failing)
+    monkeypatch.setattr(app.client.link, "share", failing)
     exercise(app, CheckIn).intensity = 9
     assert content.ui_text()["share_retrying"][:30] in app._notice.value.replace("&#x27;", "'")
-    monkeypatch.setattr(app._link, "share", original)
+    monkeypatch.setattr(app.client.link, "share", original)
     app.poll_once()
     assert "9" in {r.value for r in store.shares(session)}
     assert content.ui_text()["share_sent"][:20] in app._notice.value
@@ -163,19 +163,19 @@ def test_a_quiet_word_reaches_the_console_as_a_count_never_as_a_person(store: St
     for app in apps:
         app.decide_consent("private")
         exercise(app, CheckIn).intensity = 9
-        assert app._quiet_box in exercise(app, CheckIn)._care.children and app._quiet_box.layout.display is None
-    apps[0]._quiet.value = True
+        assert app.quiet_word in exercise(app, CheckIn)._care.children and app.quiet_word.layout.display is None
+    apps[0].quiet_word.button.value = True
     console.refresh(force=True)
     texts = content.ui_text()
     assert texts["console_quiet_words"].format(n=1) in console._present.value
-    apps[1]._quiet.value = True
+    apps[1].quiet_word.button.value = True
     console.refresh(force=True)
     assert texts["console_quiet_words"].format(n=2) in console._present.value
     for app in apps:
         assert pseudonym(session.code, app.participant_id) not in console._present.value
     again = arrive(store, session.code, participant="a" * 32)  # the first participant reloads
-    assert again._quiet.value is True
-    again._quiet.value = False  # and takes it back
+    assert again.quiet_word.button.value is True
+    again.quiet_word.button.value = False  # and takes it back
     console.refresh(force=True)
     assert texts["console_quiet_words"].format(n=1) in console._present.value
     assert "quiet" not in console.export_csv()
@@ -190,6 +190,6 @@ def test_outside_a_session_the_note_offers_no_quiet_word():
     app._bridge.participant_id = "c" * 32
     checkin = exercise(app, CheckIn)
     checkin.intensity = 9
-    assert app._quiet_box.layout.display == "none"
+    assert app.quiet_word.layout.display == "none"
     checkin._moment.click()
     assert app.moment is True

@@ -115,7 +115,7 @@ def test_a_whole_session_leaves_no_private_answer_name_or_address_and_purge_leav
     assert len(private) > 20 * PARTICIPANTS  # every theme's fields were typed in
 
     # a locked store while a share is written: the log says why, without the answer
-    link = apps[1]._link
+    link = apps[1].client.link
 
     def locked(*_args, **_kwargs):
         raise sa.exc.OperationalError(
