@@ -53,7 +53,6 @@ class CheckIn(Exercise):
     open_moment: Callable[[], None] | None = None
 
     def __init__(self, prompt: str = "", moment: str = "check-in", **kwargs: Any) -> None:
-        self._syncing = False
         self._words = content.feelings()
         self._scale = content.intensity()
         self._prompt = HTML()
@@ -103,9 +102,9 @@ class CheckIn(Exercise):
         ]
         super().__init__(body, prompt=prompt, moment=moment, **kwargs)
         self.add_class("hs-checkin")
-        self._chips.observe(self._on_chips, names="value")
-        self._other.observe(self._on_other_input, names="value")
-        self._intensity.observe(self._on_intensity_input, names="value")
+        # each control and its answer trait mirror each other (a restored answer shows in the control)
+        for control, name in ((self._chips, "feelings"), (self._other, "other"), (self._intensity, "intensity")):
+            traitlets.link((self, name), (control, "value"))
         self.observe(self._on_prompt, names="prompt")
         self.observe(self._on_answer, names=["feelings", "other", "intensity"])
         self.observe(self._on_compare_with, names="compare_with")
@@ -152,26 +151,7 @@ class CheckIn(Exercise):
     def _on_prompt(self, _change: Any = None) -> None:
         self._prompt.value = f'<p class="hs-question">{html.escape(self.prompt)}</p>' if self.prompt else ""
 
-    def _on_chips(self, change: dict) -> None:
-        if not self._syncing:
-            self.feelings = change["new"]
-
-    def _on_other_input(self, change: dict) -> None:
-        if not self._syncing:
-            self.other = change["new"]
-
-    def _on_intensity_input(self, change: dict) -> None:
-        if not self._syncing:
-            self.intensity = change["new"]
-
     def _on_answer(self, _change: Any = None) -> None:
-        self._syncing = True
-        try:
-            self._chips.value = self.feelings
-            self._other.value = self.other
-            self._intensity.value = self.intensity
-        finally:
-            self._syncing = False
         anchor = self._scale.anchor_for(self.intensity) if self.intensity is not None else ""
         self._anchor.value = (
             f'<p class="hs-anchor" aria-live="polite"><strong>{self.intensity}</strong> · {html.escape(anchor)}</p>'

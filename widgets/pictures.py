@@ -37,7 +37,6 @@ class ClosenessLine(_Prompted):
     SOME_WAY = 5
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
-        self._syncing = False
         self._me = _scale_buttons()
         self._partner = _scale_buttons()
         ends = HTML(
@@ -49,8 +48,8 @@ class ClosenessLine(_Prompted):
         body = [label(t("line_me")), self._me, label(t("line_partner")), self._partner, ends, self._picture]
         super().__init__(body, prompt=prompt, **kwargs)
         self.add_class("hs-closeness")
-        self._me.observe(self._on_input, names="value")
-        self._partner.observe(self._on_input, names="value")
+        traitlets.link((self, "me"), (self._me, "value"))
+        traitlets.link((self, "partner"), (self._partner, "value"))
         self.observe(self._on_answer, names=["me", "partner"])
         self._on_answer()
 
@@ -61,16 +60,7 @@ class ClosenessLine(_Prompted):
             raise traitlets.TraitError("a place on the line is 0–10")
         return value
 
-    def _on_input(self, _change: dict) -> None:
-        if not self._syncing:
-            self.me, self.partner = self._me.value, self._partner.value
-
     def _on_answer(self, _change: Any = None) -> None:
-        self._syncing = True
-        try:
-            self._me.value, self._partner.value = self.me, self.partner
-        finally:
-            self._syncing = False
         self._picture.value = self.picture()
 
     def description(self) -> str:
