@@ -3,6 +3,10 @@
 Therapists edit these files, so every loader checks what it reads and raises
 :class:`ContentError` with a message that names the file and says what to fix. Nothing here
 imports ipywidgets.
+
+Each YAML file has a JSON Schema, ``workshop/content/schemas/<name>.schema.json``, which
+:mod:`workshop.schemas` checks and turns into messages with the line to fix; the few rules a
+schema cannot say (ids that must differ, a country that must be listed) are checked here.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import copy
 import json
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, NoReturn, TypedDict
+from typing import Any, NamedTuple, NoReturn, TypedDict
 from urllib.parse import quote
 
 import yaml
@@ -65,7 +70,7 @@ def _read(name: str, folder: Path | None) -> tuple[Path, str, Any]:
         where = f", line {mark.line + 1}" if mark is not None else ""
         raise ContentError(
             f"{_shown(path)}{where}: this is not valid YAML ({getattr(error, 'problem', None) or error}) — check the "
-            "quotes, colons and indentation on this line and the line before"
+            "quotes, colons, indentation and any \\ escapes on this line and the line before"
         ) from None
     except ValueError:  # YAML reads a number of more than 4300 digits, and Python refuses to build it
         line = _long_number_line(text)
@@ -115,7 +120,8 @@ def _load(name: str, folder: Path | None, only: Callable[[Any], tuple[str, str] 
     except RecursionError:
         raise ContentError(f"{_shown(path)}: the file is nested too deeply to read") from None
     file = _File(path, text, raw, doc)
-    checked, keep = doc, only(doc) if only is not None else None
+    checked = doc
+    keep = only(doc) if only is not None else None
     if keep is not None:
         checked = {**doc, keep[0]: {keep[1]: doc[keep[0]][keep[1]]}}
         controls = [p for p in controls if p[:1] != keep[:1] or p[1:2] == keep[1:2]]
@@ -731,7 +737,7 @@ def grounding(folder: Path | None = None) -> str:
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, UnicodeDecodeError):
-        raise ContentError(f"{path}: the file is missing or not UTF-8 text") from None
+        raise ContentError(f"{_shown(path)}: the file is missing or not UTF-8 text") from None
     if not text.strip():
-        raise ContentError(f"{path}: the page is empty")
+        raise ContentError(f"{_shown(path)}: the page is empty")
     return text

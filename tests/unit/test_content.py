@@ -58,8 +58,8 @@ def test_feelings_edit_changes_the_list(folder: Path):
         ("feelings: [a, A]\n", "appears twice"),
         ("feelings: []\n", "at least one entry"),
         ("feelings:\n  - " + "x" * 60 + "\n", "longer than"),
-        ("feelings: [ok, {a: b}]\n", "short text"),
-        ("words: [a]\n", "expected a 'feelings:' list"),
+        ("feelings: [ok, {a: b}]\n", "write a feeling word"),
+        ("words: [a]\n", "has no 'feelings'"),
         ("feelings: [a\n", "not valid YAML"),
     ],
 )
