@@ -176,7 +176,8 @@ def run_workshop(args: argparse.Namespace) -> int:
 def run_check(_args: argparse.Namespace) -> int:
     problems = check_content()
     for problem in problems:
-        print(f"- {problem}")
+        for line in problem.splitlines():  # a file with several problems names each on its line
+            print(f"- {line}")
     if not problems:
         themes = content.load_themes()
         print(f"Content is fine: {len(themes)} themes in {paths.notebooks_dir()}.")
