@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-
-import re
-
 from ipywidgets import Widget
 
 from widgets.base import Exercise
 from widgets.charts import LABEL_CHARS, bar_chart
 from widgets.console import FacilitatorConsole, join_url
-from workshop.aggregate import Chart
+from widgets.console_panels import AnswersPanel, DataPanel, JoinPanel, NotesPanel, SessionLine, SetupPanel, ThemesPanel
 from workshop import content
-from workshop.store import Store, pseudonym
+from workshop.aggregate import Chart
+from workshop.exercises import ExerciseSpec
+from workshop.store import Session, Store, pseudonym
 
 THEME1 = "01_the_pain_behind_the_request"
 
@@ -32,21 +32,21 @@ def share(console: FacilitatorConsole, n: int, exercise: str, rows) -> None:
 def test_starting_a_session_shows_its_code_qr_and_join_address(console: FacilitatorConsole):
     """Does a new session show its code, a QR code and a join address carrying token and code?"""
     session = console.start_session("group", k=5)
-    assert session.display_code in console._code.value
-    assert "<svg" in console._qr.value
-    svg = re.search(r"<svg[^>]*>", console._qr.value).group(0)
+    assert session.display_code in console.session_line.line.value
+    assert "<svg" in console.join_panel.qr.value
+    svg = re.search(r"<svg[^>]*>", console.join_panel.qr.value).group(0)
     assert "viewBox=" in svg and " width=" not in svg and " height=" not in svg  # CSS can scale it
     assert join_url(console.join_base, session.code) == f"http://192.0.2.1:8866/?token=abc&s={session.code}"
-    assert console._setup.layout.display == "none"
+    assert console.setup_panel.layout.display == "none"
 
 
 def test_moving_everyone_updates_the_session_and_the_notes(console: FacilitatorConsole):
     """Does choosing a theme store it for participants and show that theme's notes?"""
     console.start_session()
-    console._theme_buttons[1].click()
+    console.themes_panel.buttons[1].click()
     assert console.store.session(console.session.code).theme == THEME1
-    assert console._theme_buttons[1].button_style == "primary"
-    assert "h2" in console._notes.value
+    assert console.themes_panel.buttons[1].button_style == "primary"
+    assert "h2" in console.notes_panel.value
 
 
 def test_answers_show_only_at_k(console: FacilitatorConsole):
@@ -57,11 +57,11 @@ def test_answers_show_only_at_k(console: FacilitatorConsole):
     for n in range(2):
         share(console, n, f"{THEME1}/stirs-up", [("item", item["id"])])
     console.refresh()
-    text = str([c.value for c in console._answers.children[1].children])
+    text = str([c.value for c in console.answers_panel.children[1].children])
     assert "1 more needed" in text and "<svg" not in text
     share(console, 2, f"{THEME1}/stirs-up", [("item", item["id"])])
     console.refresh()
-    chart = console._answers.children[1].children[1].value
+    chart = console.answers_panel.children[1].children[1].value
     assert "<svg" in chart and f"{item['text']}: 3" in chart
 
 
@@ -72,7 +72,7 @@ def test_couple_sessions_never_show_answers(console: FacilitatorConsole):
     for n in range(6):
         share(console, n, f"{THEME1}/stirs-up", [("item", content.stirs_up()[0]["id"])])
     console.refresh(force=True)
-    text = str([c.value for c in console._answers.children if hasattr(c, "value")])
+    text = str([c.value for c in console.answers_panel.children if hasattr(c, "value")])
     assert content.ui_text()["console_no_aggregates"][:40] in text and "<svg" not in text
 
 
@@ -83,10 +83,10 @@ def test_shared_text_is_escaped_and_can_be_hidden(console: FacilitatorConsole):
     share(console, 0, "07_closing/takeaway", [("text", "<script>alert(1)</script>")])
     share(console, 1, "07_closing/takeaway", [("text", "kind words")])
     console.refresh()
-    rows = [c for c in console._answers.children[-1].children if "hs-shared-row" in c._dom_classes]
+    rows = [c for c in console.answers_panel.children[-1].children if "hs-shared-row" in c._dom_classes]
     assert "&lt;script&gt;" in rows[0].children[0].value and "<script>" not in rows[0].children[0].value
     rows[0].children[1].click()
-    rows = [c for c in console._answers.children[-1].children if "hs-shared-row" in c._dom_classes]
+    rows = [c for c in console.answers_panel.children[-1].children if "hs-shared-row" in c._dom_classes]
     assert "script" not in rows[0].children[0].value
 
 
@@ -122,9 +122,9 @@ def test_the_export_cannot_be_regrouped_per_person(tmp_path: Path):
 def test_purge_needs_a_second_click_and_deletes(console: FacilitatorConsole):
     """Does purge ask for confirmation, then delete the session for good?"""
     session = console.start_session()
-    console._purge.click()
+    console.data_panel.purge_button.click()
     assert console.store.session(session.code) is not None
-    console._purge.click()
+    console.data_panel.purge_button.click()
     assert console.store.session(session.code) is None and console.session is None
 
 
@@ -139,12 +139,12 @@ def test_an_ended_session_can_still_be_exported_and_purged(console: FacilitatorC
     """After "End the session", can the facilitator still export and then purge it, and start a new one?"""
     session = console.start_session()
     share(console, 0, f"{THEME1}/stirs-up", [("item", "being_left")])
-    console._end.click()
+    console.session_line.end_button.click()
     assert console.store.session(session.code).ended
-    assert not console._export.disabled and "being_left" in console.export_csv()
-    assert console._setup.layout.display is None and console._theme_buttons[0].disabled
-    console._purge.click()
-    console._purge.click()
+    assert not console.data_panel.export_button.disabled and "being_left" in console.export_csv()
+    assert console.setup_panel.layout.display is None and console.themes_panel.buttons[0].disabled
+    console.data_panel.purge_button.click()
+    console.data_panel.purge_button.click()
     assert console.store.session(session.code) is None
 
 
@@ -171,11 +171,150 @@ def test_the_console_builds_no_participant_widget(console: FacilitatorConsole):
     finally:
         Widget.on_widget_constructed(None)
     assert not [w for w in made if isinstance(w, Exercise)]
-    assert {spec.kind for specs in again._exercises.values() for spec in specs} >= {"CheckIn", "StirsUp", "Takeaway"}
+    assert {spec.kind for specs in again.answers_panel.exercises.values() for spec in specs} >= {"CheckIn", "StirsUp", "Takeaway"}
     console.start_session("group", k=2)
     console.move_everyone(THEME1)
     for n in range(2):
         share(console, n, f"{THEME1}/stirs-up", [("item", content.stirs_up()[0]["id"])])
     console.refresh(force=True)
-    assert "<svg" in str([getattr(c, "value", "") for c in console._answers.children[1].children])
-    assert console.comm is not None and console._answers.comm is not None
+    assert "<svg" in str([getattr(c, "value", "") for c in console.answers_panel.children[1].children])
+    assert console.comm is not None and console.answers_panel.comm is not None
+
+
+# ---------------------------------------------------------------------- each panel on its own
+def a_session(**changes) -> Session:
+    fields = dict(id=1, code="KXR4PM", kind="group", k=3, created=0.0, theme=THEME1, follow=True, ended=False)
+    return Session(**{**fields, **changes})
+
+
+def test_the_answers_panel_draws_a_chart_at_k_and_a_waiting_line_below(tmp_path: Path):
+    """Given only a store and an exercise spec, does the answers panel wait below k and draw a chart at k?"""
+    store = Store(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    session = store.create_session("group", k=2, theme=THEME1)
+    spec = ExerciseSpec(theme=THEME1, cell_id="stirs-up", kind="StirsUp", params={"prompt": "What does it stir up?"})
+    hidden = []
+    panel = AnswersPanel(store, content.load_themes(), {THEME1: [spec]}, on_hide=lambda *a: hidden.append(a))
+    assert content.ui_text()["console_no_session"][:30] in panel.children[0].value
+    item = content.stirs_up()[0]
+    store.replace_shares(session, pseudonym(session.code, "a" * 32), spec.key, [("item", item["id"])])
+    panel.session, panel.theme = session, THEME1
+    block = panel.children[1]
+    assert block.children[0].value == "<h3>What does it stir up?</h3>"
+    assert "hs-waiting" in block.children[1].value and "1 more needed" in block.children[1].value
+    store.replace_shares(session, pseudonym(session.code, "b" * 32), spec.key, [("item", item["id"])])
+    panel.activity = tuple(store.signature(session))  # the console's poll: redrawn because the store changed
+    block = panel.children[1]
+    assert "hs-console-exercise" in block._dom_classes and f"{item['text']}: 2" in block.children[1].value
+    assert not hidden
+
+
+def test_the_data_panel_purges_only_on_the_second_click():
+    """Does the first click on purge only ask (and warn), the second purge, and another session ask again?"""
+    texts = content.ui_text()
+    purged, exported = [], []
+    panel = DataPanel(on_export=lambda: exported.append(1), on_purge=lambda: purged.append(1))
+    assert panel.purge_button.disabled and panel.export_button.disabled  # no session yet
+    panel.session = a_session()
+    panel.purge_button.click()
+    assert not purged and panel.purge_button.description == texts["console_purge_confirm"]
+    assert 'role="alert"' in panel.note.value
+    panel.session = a_session(theme="07_closing")  # everyone moved on: still asking
+    assert panel.purge_button.description == texts["console_purge_confirm"]
+    panel.session = a_session(ended=True)  # the session ended: ask again
+    panel.purge_button.click()
+    assert not purged
+    panel.purge_button.click()
+    assert purged == [1]
+    panel.export_button.click()
+    assert exported == [1]
+
+
+def test_the_setup_panel_asks_k_for_groups_only_and_hides_while_a_session_runs():
+    started = []
+    panel = SetupPanel(on_start=lambda kind, k: started.append((kind, k)))
+    assert not panel.k.disabled
+    panel.kind.value = "couple"
+    assert panel.k.disabled
+    panel.kind.value = "group"
+    panel.k.value = 4
+    panel.start_button.click()
+    assert started == [("group", 4)]
+    panel.session = a_session()
+    assert panel.layout.display == "none"
+    panel.session = a_session(ended=True)
+    assert panel.layout.display is None
+
+
+def test_the_themes_panel_moves_highlights_and_mirrors_follow():
+    """Does a theme button ask to move everyone, the current theme stand out, and the follow toggle
+    show the session's follow and ask to change it?"""
+    texts = content.ui_text()
+    themes = content.load_themes()
+    chosen, follows = [], []
+    panel = ThemesPanel(themes, on_choose=chosen.append, on_follow=follows.append)
+    assert all(b.disabled for b in panel.buttons) and panel.follow.disabled  # no session
+    panel.session = a_session(follow=False)
+    assert not panel.buttons[0].disabled and panel.follow.value is False
+    assert panel.follow.description == texts["console_follow_off"]
+    panel.buttons[1].click()
+    assert chosen == [themes[1].key]
+    panel.theme = themes[1].key
+    assert [b.button_style for b in panel.buttons[:3]] == ["", "primary", ""]
+    panel.follow.value = True
+    assert follows[-1] is True and panel.follow.description == texts["console_follow_on"]
+    panel.session = None  # purged: the toggle keeps what it showed
+    assert panel.follow.value is True and panel.follow.disabled
+
+
+def test_the_join_panel_shows_the_code_large_until_the_session_changes():
+    texts = content.ui_text()
+    panel = JoinPanel("http://192.0.2.1:8866/?token=abc")
+    assert panel.layout.display == "none"
+    panel.session = a_session()
+    assert panel.layout.display is None and "KXR-4PM" in panel.qr.value and 'role="img"' in panel.qr.value
+    panel.large.value = True
+    assert "hs-console-join-large" in panel._dom_classes and panel.large.description == texts["console_qr_small"]
+    panel.session = a_session(theme="07_closing")  # the same session moved on: still large
+    assert panel.large.value
+    panel.session = a_session(ended=True)
+    assert not panel.large.value and "hs-console-join-large" not in panel._dom_classes
+    assert panel.layout.display == "none" and panel.qr.value == ""
+
+
+def test_the_session_line_and_the_notes_follow_their_traits():
+    texts = content.ui_text()
+    ended = []
+    line = SessionLine("http://x/?token=a", on_end=lambda: ended.append(1))
+    assert line.layout.display == "none"
+    line.session = a_session()
+    assert "KXR-4PM" in line.line.value and "http://x/?token=a&amp;s=KXR4PM" in line.line.value
+    line.activity = (3, 9, 0, 1, 4)  # shares, top id, hidden, quiet words, present
+    assert texts["console_present"].format(n=4) in line.present.value
+    assert texts["console_quiet_words"].format(n=1) in line.present.value
+    line.end_button.click()
+    assert ended == [1]
+    line.session = a_session(ended=True)
+    assert line.end_button.disabled and texts["console_ended_note"][:20] in line.line.value
+
+    notes = NotesPanel(lambda key: f"<p>notes of {key}</p>")
+    assert notes.layout.display == "none"
+    notes.theme = THEME1
+    assert notes.layout.display is None and notes.value.endswith(f"<p>notes of {THEME1}</p>")
+
+
+def test_the_panels_follow_the_consoles_session_and_theme(console: FacilitatorConsole):
+    """Do the panels take the console's session and theme, with no call from the console to each?"""
+    session = console.start_session("group", k=3)
+    console.move_everyone("07_closing")
+    for panel in (
+        console.setup_panel,
+        console.session_line,
+        console.join_panel,
+        console.themes_panel,
+        console.data_panel,
+        console.answers_panel,
+    ):
+        assert panel.session == console.session and panel.session.theme == "07_closing"
+    for panel in (console.themes_panel, console.notes_panel, console.answers_panel):
+        assert panel.theme == "07_closing"
+    assert console.session_line.activity == tuple(console.store.signature(session))

@@ -1,0 +1,439 @@
+"""The facilitator console's panels, each a widget that owns its own part of the page.
+
+A panel is given what it needs when it is made (the store, the themes, a function that gives a
+theme's notes, the callbacks that act) and follows the console's shared state through its own
+traits, linked from the console's: ``session`` (a :class:`workshop.store.Session` or ``None``),
+``theme`` (the key of the theme everyone is on) and ``activity`` (the store's signature of the
+session: shares, quiet words, presence). No panel reads another's attributes; the console places
+them (:class:`ConsoleLayout`) and wires them (:class:`widgets.console.FacilitatorConsole`).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import segno
+import traitlets
+from ipywidgets import HTML, BoundedIntText, Button, HBox, ToggleButton, ToggleButtons, VBox
+
+from workshop import aggregate
+from workshop.content import Theme
+from workshop.exercises import ExerciseSpec
+from workshop.store import Session, Store
+
+from ._text import t
+from .charts import bar_chart
+from .takehome import Downloader
+
+
+def join_url(base: str, code: str) -> str:
+    """The participants' join address for a session: the server's address, token and code."""
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}s={code}"
+
+
+def is_live(session: Session | None) -> bool:
+    """A session people can still join and be moved in (started, not ended)."""
+    return session is not None and not session.ended
+
+
+def identity(session: Session | None) -> tuple | None:
+    """Which session, and whether it ended: what changes on start, end and purge, and not when
+    everyone moves to another theme or the follow toggle changes."""
+    return None if session is None else (session.code, session.ended)
+
+
+def _hint(key: str, **values: Any) -> HTML:
+    return HTML(f'<p class="hs-hint">{html.escape(t(key, **values))}</p>')
+
+
+def session_line_html(session: Session, url: str) -> str:
+    """Code, kind, k and the join address, each kept whole on its line."""
+    parts = [
+        f"{html.escape(t('console_code'))} <strong>{html.escape(session.display_code)}</strong>",
+        html.escape(t("kind_" + session.kind)),
+    ]
+    if session.kind == "group":
+        parts.append(f"k\u00a0=\u00a0{session.k}")
+    items = "".join(f'<span class="hs-console-item">{part}</span>' for part in parts)
+    note = "" if not session.ended else f'<span class="hs-console-item hs-hint">{html.escape(t("console_ended_note"))}</span>'
+    return (
+        f'<p class="hs-console-code">{items}{note}</p>'
+        f'<p class="hs-console-url"><a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(url)}</a></p>'
+    )
+
+
+def qr_html(session: Session, url: str) -> str:
+    """The join address as a QR code that scales with its box (a viewBox, no fixed size), and the
+    session code under it for anyone who types the address."""
+    qr = segno.make(url, error="m").svg_inline(scale=1, dark="#1f2d33", light="#ffffff", omitsize=True)
+    return (
+        f'<div class="hs-qr" role="img" aria-label="{html.escape(t("console_qr_label"))}">{qr}</div>'
+        f'<p class="hs-qr-code">{html.escape(session.display_code)}</p>'
+    )
+
+
+def presence_html(activity: tuple) -> str:
+    """How many are here and, if any asked, how many asked for a quiet word (never who)."""
+    if not activity:
+        return ""
+    present, words = activity[-1], activity[-2]
+    asked = (
+        f'<p class="hs-console-words" role="status" title="{html.escape(t("console_quiet_words_hint"))}">'
+        f"{html.escape(t('console_quiet_words', n=words))}</p>"
+        f'<p class="hs-console-words-hint">{html.escape(t("console_quiet_words_hint"))}</p>'
+        if words
+        else ""
+    )
+    return f'<p class="hs-console-present" role="status">{html.escape(t("console_present", n=present))}</p>' + asked
+
+
+# ---------------------------------------------------------------------- the page's frame
+class StatusLine(HTML):
+    """The line under the title: what just happened, or that the store could not be used.
+
+    ``trouble`` is ``""``, ``"action"`` (an action could not write or read the store; the next
+    action clears it) or ``"read"`` (polling could not read the store; the next good read clears it).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_class("hs-notice")
+        self.trouble = ""
+
+    def say(self, text: str) -> None:
+        self.value = f'<p class="hs-notice-info" role="status">{html.escape(text)}</p>'
+
+    def action_starting(self) -> None:
+        """Trying again: the message about the last failed action goes."""
+        if self.trouble == "action":
+            self.value = ""
+            self.trouble = ""
+
+    def action_failed(self) -> None:
+        self.value = f'<p class="hs-notice-error" role="alert">{html.escape(t("console_store_trouble"))}</p>'
+        self.trouble = "action"
+
+    def read_failed(self) -> bool:
+        """Say once that the store cannot be read; ``True`` the first time (for the log)."""
+        if self.trouble == "read":
+            return False
+        self.value = f'<p class="hs-notice-error" role="status">{html.escape(t("console_read_trouble"))}</p>'
+        self.trouble = "read"
+        return True
+
+    def read_worked(self) -> None:
+        if self.trouble == "read":
+            self.value = ""
+            self.trouble = ""
+
+
+class ConsoleLayout(VBox):
+    """Where the panels sit; it knows nothing of what they do.
+
+    The console is read on a laptop (1280×800) while people talk: the session line and the group
+    answers come first, the QR code and the theme list sit in a narrow column beside them (at
+    1280 px the answers used to start 1,319 px down, under everything else). The page: the title,
+    the status line, the session line, then two columns, ``main`` and ``side`` (laid out by
+    ``holdingspace.css``: ``.hs-console-columns``, ``.hs-console-main``, ``.hs-console-side``).
+    """
+
+    def __init__(self, *, status: HTML, session_line: HBox, main: Sequence, side: Sequence, **kwargs: Any) -> None:
+        title = HTML(f'<h1 class="hs-console-title">{html.escape(t("console_title"))}</h1>')
+        main_column = VBox(list(main))
+        main_column.add_class("hs-console-main")
+        side_column = VBox(list(side))
+        side_column.add_class("hs-console-side")
+        columns = HBox([main_column, side_column])
+        columns.add_class("hs-console-columns")
+        super().__init__([title, status, session_line, columns], **kwargs)
+        self.add_class("hs-app")
+        self.add_class("hs-console")
+
+
+# ---------------------------------------------------------------------- the panels
+class SetupPanel(VBox):
+    """Starting a session: its kind, k (groups only) and Start; shown while no session is live."""
+
+    session = traitlets.Instance(Session, allow_none=True)
+
+    def __init__(self, on_start: Callable[[str, int], Any], **kwargs: Any) -> None:
+        self.kind = ToggleButtons(options=[(t("kind_group"), "group"), (t("kind_couple"), "couple"), (t("kind_one"), "one")], value="group")
+        self.kind.add_class("hs-console-kind")
+        self.k = BoundedIntText(value=5, min=2, max=30, description=t("console_k"))
+        self.k.add_class("hs-stacked")
+        self.k.add_class("hs-console-k")
+        self.start_button = Button(description=t("console_start"), button_style="primary")
+        super().__init__([HTML(f"<h2>{html.escape(t('console_new_session'))}</h2>"), self.kind, self.k, self.start_button], **kwargs)
+        self.add_class("hs-console-setup")
+        traitlets.dlink((self.kind, "value"), (self.k, "disabled"), lambda kind: kind != "group")
+        traitlets.dlink((self, "session"), (self.layout, "display"), lambda session: "none" if is_live(session) else None)
+        self.start_button.on_click(lambda _b: on_start(self.kind.value, self.k.value))
+
+
+class SessionLine(HBox):
+    """The session above everything: code, kind, k and join address; who is here and how many
+    asked for a quiet word; End. Shown while there is a session, ended or not."""
+
+    session = traitlets.Instance(Session, allow_none=True)
+    activity = traitlets.Tuple()
+
+    def __init__(self, join_base: str, on_end: Callable[[], Any], **kwargs: Any) -> None:
+        self.join_base = join_base
+        self.line = HTML()
+        self.line.add_class("hs-console-line")
+        self.present = HTML()
+        self.end_button = Button(description=t("console_end"))
+        super().__init__([self.line, self.present, self.end_button], **kwargs)
+        self.add_class("hs-console-session")
+        traitlets.dlink((self, "session"), (self.layout, "display"), lambda session: None if session is not None else "none")
+        traitlets.dlink((self, "session"), (self.end_button, "disabled"), lambda session: not is_live(session))
+        traitlets.dlink((self, "activity"), (self.present, "value"), presence_html)
+        self.observe(self._on_session, names="session")
+        self.end_button.on_click(lambda _b: on_end())
+
+    def _on_session(self, change: dict) -> None:
+        session = change["new"]
+        if session is not None:  # after a purge the line is hidden as it was
+            self.line.value = session_line_html(session, join_url(self.join_base, session.code))
+
+
+class JoinPanel(VBox):
+    """The join QR code and the session code, and "Show the join code large" for the room to scan;
+    shown while a session is live."""
+
+    session = traitlets.Instance(Session, allow_none=True)
+
+    def __init__(self, join_base: str, **kwargs: Any) -> None:
+        self.join_base = join_base
+        self.qr = HTML()
+        self.large = ToggleButton(value=False, description=t("console_qr_large"), tooltip=t("console_qr_large"))
+        self.large.add_class("hs-qr-toggle")
+        super().__init__([self.qr, self.large], **kwargs)
+        self.add_class("hs-console-join")
+        traitlets.dlink((self, "session"), (self.layout, "display"), lambda session: None if is_live(session) else "none")
+        for name in ("description", "tooltip"):
+            traitlets.dlink((self.large, "value"), (self.large, name), lambda on: t("console_qr_small") if on else t("console_qr_large"))
+        self.large.observe(self._on_large, names="value")
+        self.observe(self._on_session, names="session")
+
+    def _on_session(self, change: dict) -> None:
+        session = change["new"]
+        if identity(session) == identity(change["old"]):  # the same session moved on: nothing to redraw
+            return
+        self.large.value = False
+        if session is not None:
+            self.qr.value = qr_html(session, join_url(self.join_base, session.code)) if is_live(session) else ""
+
+    def _on_large(self, change: dict) -> None:
+        """Show the join code over the whole console, for the room to scan, and back."""
+        if change["new"]:
+            self.add_class("hs-console-join-large")
+        else:
+            self.remove_class("hs-console-join-large")
+
+
+class ThemesPanel(VBox):
+    """The theme list (a button moves everyone there; the current theme is highlighted) and the
+    follow toggle; usable while a session is live."""
+
+    session = traitlets.Instance(Session, allow_none=True)
+    theme = traitlets.Unicode("")
+
+    def __init__(
+        self,
+        themes: Sequence[Theme],
+        on_choose: Callable[[str], Any],
+        on_follow: Callable[[bool], Any],
+        **kwargs: Any,
+    ) -> None:
+        self.theme_keys = [theme.key for theme in themes]
+        self.buttons = [Button(description=f"{th.number}. {th.title}", tooltip=th.title) for th in themes]
+        self.follow = ToggleButton(value=True, description=t("console_follow_on"))
+        self.follow.add_class("hs-follow-toggle")
+        super().__init__([HTML(f"<h2>{html.escape(t('console_themes'))}</h2>"), self.follow, *self.buttons], **kwargs)
+        self.add_class("hs-console-themes")
+        for button, key in zip(self.buttons, self.theme_keys, strict=True):
+            button.add_class("hs-theme-button")
+            button.on_click(lambda _b, key=key: on_choose(key))
+        for control in (*self.buttons, self.follow):
+            traitlets.dlink((self, "session"), (control, "disabled"), lambda session: not is_live(session))
+        traitlets.dlink(
+            (self.follow, "value"), (self.follow, "description"), lambda on: t("console_follow_on") if on else t("console_follow_off")
+        )
+        # the toggle shows the session's follow; with no session it keeps what it showed
+        traitlets.dlink(
+            (self, "session"), (self.follow, "value"), lambda session: session.follow if session is not None else self.follow.value
+        )
+        self.follow.observe(lambda change: on_follow(change["new"]), names="value")
+        self.observe(self._on_theme, names="theme")
+
+    def _on_theme(self, _change: Any = None) -> None:
+        for button, key in zip(self.buttons, self.theme_keys, strict=True):
+            button.button_style = "primary" if key == self.theme else ""
+
+
+class NotesPanel(HTML):
+    """The current theme's facilitator script; hidden until a theme is chosen."""
+
+    theme = traitlets.Unicode("")
+
+    def __init__(self, notes: Callable[[str], str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.notes = notes
+        self.add_class("hs-console-notes")
+        self.layout.display = "none"
+        self.observe(self._on_theme, names="theme")
+
+    def _on_theme(self, _change: Any = None) -> None:
+        self.value = f"<h2>{html.escape(t('console_notes'))}</h2>" + self.notes(self.theme) if self.theme else ""
+        self.layout.display = None if self.theme else "none"
+
+
+class AnswersPanel(VBox):
+    """The current theme's anonymous group answers: for each exercise that can be shared, its
+    pictures (charts, and texts with Hide / Show) once ``k`` people shared, a waiting line until
+    then; never any in couple and one-to-one sessions.
+
+    The exercises are ``workshop.exercises`` specs (read from each notebook's cells, not built):
+    ``exercises`` maps a theme's key to them. Redrawn when the session, the theme or the activity
+    changes; :meth:`draw` redraws at once.
+    """
+
+    session = traitlets.Instance(Session, allow_none=True)
+    theme = traitlets.Unicode("")
+    activity = traitlets.Tuple()
+
+    def __init__(
+        self,
+        store: Store,
+        themes: Sequence[Theme],
+        exercises: Mapping[str, Sequence[ExerciseSpec]],
+        on_hide: Callable[[int, bool], Any],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.add_class("hs-console-answers")
+        self.store = store
+        self.themes = {theme.key: theme for theme in themes}
+        self.exercises = exercises
+        self.on_hide = on_hide
+        self._drawn: Any = ()
+        self.observe(self._on_change, names=["session", "theme", "activity"])
+        self.draw()
+
+    def _view(self) -> tuple | None:
+        """All that the drawing depends on (besides the store's rows, which ``activity`` tracks)."""
+        s = self.session
+        return None if s is None else (s.id, s.kind, s.k, self.theme, self.activity)
+
+    def _on_change(self, _change: Any = None) -> None:
+        if self._view() != self._drawn:
+            self.draw()
+
+    def draw(self) -> None:
+        self._drawn = self._view()
+        session = self.session
+        if session is None:
+            self.children = [_hint("console_no_session")]
+            return
+        theme = self.themes.get(self.theme)
+        heading = HTML(f"<h2>{html.escape(t('console_answers', title=theme.title if theme else ''))}</h2>")
+        if theme is None:
+            self.children = [heading]
+            return
+        if not session.aggregates_allowed:
+            self.children = [heading, _hint("console_no_aggregates")]
+            return
+        blocks: list = [heading]
+        shareable = [spec for spec in self.exercises.get(theme.key, []) if spec.shareable]
+        if not shareable:
+            blocks.append(_hint("console_nothing_to_share"))
+        for spec in shareable:
+            blocks.append(self._exercise_block(session, spec))
+        self.children = blocks
+
+    def _exercise_block(self, session: Session, spec: ExerciseSpec) -> VBox:
+        rows = self.store.shares(session, spec.key)
+        gate = aggregate.gate(session, rows)
+        label = HTML(f"<h3>{html.escape(spec.title)}</h3>")
+        if not gate.open:
+            wait = HTML(
+                f'<p class="hs-waiting" role="status">{html.escape(t("console_waiting", n=gate.respondents, needed=gate.needed, k=gate.k))}</p>'
+            )
+            return VBox([label, wait])
+        parts: list = [label]
+        for picture in spec.picture(rows):
+            if isinstance(picture, aggregate.Chart):
+                parts.append(HTML(bar_chart(picture)))
+            else:
+                parts.extend(self._text_rows(picture))
+        box = VBox(parts)
+        box.add_class("hs-console-exercise")
+        return box
+
+    def _text_rows(self, texts: aggregate.Texts) -> list:
+        rows: list = [HTML(f"<h4>{html.escape(texts.title)}</h4>")]
+        for share in texts.items:
+            if share.hidden:
+                text = HTML(f'<p class="hs-shared-text hs-hidden-text">{html.escape(t("console_hidden"))}</p>')
+                toggle = Button(description=t("console_show"))
+            else:
+                text = HTML(f'<p class="hs-shared-text">{html.escape(share.value)}</p>')
+                toggle = Button(description=t("console_hide"))
+            toggle.add_class("hs-hide-button")
+            toggle.on_click(lambda _b, sid=share.id, hidden=share.hidden: self.on_hide(sid, not hidden))
+            row = HBox([text, toggle])
+            row.add_class("hs-shared-row")
+            rows.append(row)
+        return rows
+
+
+class DataPanel(VBox):
+    """Export the session's shared answers as CSV, and purge the session (a second click confirms);
+    usable while there is a session, ended or not."""
+
+    session = traitlets.Instance(Session, allow_none=True)
+
+    def __init__(self, on_export: Callable[[], Any], on_purge: Callable[[], Any], **kwargs: Any) -> None:
+        self.on_purge = on_purge
+        self.export_button = Button(description=t("console_export"), tooltip=t("console_export"))
+        self.purge_button = Button(description=t("console_purge"), tooltip=t("console_purge"), button_style="danger")
+        self.note = HTML()
+        self.downloader = Downloader()
+        buttons = HBox([self.export_button, self.purge_button])
+        buttons.add_class("hs-console-data-buttons")
+        super().__init__([HTML(f"<h2>{html.escape(t('console_data'))}</h2>"), buttons, self.note, self.downloader], **kwargs)
+        self.add_class("hs-console-data")
+        self.confirming = False  # the first click on purge asked; the next one purges
+        for button in (self.export_button, self.purge_button):
+            traitlets.dlink((self, "session"), (button, "disabled"), lambda session: session is None)
+        self.export_button.on_click(lambda _b: on_export())
+        self.purge_button.on_click(lambda _b: self.purge_clicked())
+        self.observe(self._on_session, names="session")
+
+    def _on_session(self, change: dict) -> None:
+        if identity(change["new"]) != identity(change["old"]):  # another session, or it ended: ask again
+            self.confirming = False
+            self.purge_button.description = t("console_purge")
+
+    def purge_clicked(self) -> None:
+        """What a click on purge does: the first asks (and warns), the next one purges."""
+        if self.session is None:
+            return
+        if not self.confirming:
+            self.confirming = True
+            self.purge_button.description = t("console_purge_confirm")
+            self.note.value = f'<p class="hs-notice-error" role="alert">{html.escape(t("console_purge_warning"))}</p>'
+            return
+        self.on_purge()
+
+    def deliver(self, filename: str, text: str, mime: str = "text/csv") -> None:
+        """Send the export to this browser as a download, and say so."""
+        self.downloader.download(filename, text, mime=mime)
+        self.note.value = f'<p class="hs-hint" role="status">{html.escape(t("console_exported"))}</p>'
+
+    def say_purged(self) -> None:
+        self.note.value = f'<p class="hs-hint" role="status">{html.escape(t("console_purged"))}</p>'
