@@ -128,31 +128,6 @@ class FacilitatorConsole(QuietRepr, ConsoleLayout):
                 traitlets.dlink((self, name), (panel, name))
         self._attach(self.store.latest_session())
 
-    # The names tests/unit/test_faults.py, test_live.py and test_hostile_input.py still read (from
-    # before the panels); new code uses the panels' own attributes.
-    @property
-    def _status(self) -> StatusLine:
-        return self.status_line
-
-    @property
-    def _trouble(self) -> str:
-        return self.status_line.trouble
-
-    @property
-    def _present(self) -> HTML:
-        return self.session_line.present
-
-    @property
-    def _answers(self) -> AnswersPanel:
-        return self.answers_panel
-
-    @property
-    def _data_note(self) -> HTML:
-        return self.data_panel.note
-
-    def _on_purge_click(self) -> None:
-        self.data_panel.purge_clicked()
-
     # ------------------------------------------------------------------ sessions
     @store_action
     def start_session(self, kind: str = "group", k: int = 5) -> Session:

@@ -125,11 +125,11 @@ def test_a_locked_store_says_not_shared_yet_and_the_share_lands_after(tmp_path: 
         assert app.session is not None and app.following
         # the console reads through the lock: its refresh works and shows what was stored
         console.poll_once()
-        assert console._trouble == "" and text("console_read_trouble")[:30] not in console._status.value
+        assert console.status_line.trouble == "" and text("console_read_trouble")[:30] not in console.status_line.value
         assert values(console.store, session) == {"4"}
         # a console action that writes says plainly that it could not, and nothing breaks
         console.move_everyone(THEME7)
-        assert text("console_store_trouble")[:40] in console._status.value
+        assert text("console_store_trouble")[:40] in console.status_line.value
         assert console.store.session(session.code).theme != THEME7
         time.sleep(0.6)  # held well past both busy timeouts (0.3 s), and past several retries
 
@@ -137,7 +137,7 @@ def test_a_locked_store_says_not_shared_yet_and_the_share_lands_after(tmp_path: 
     assert values(console.store, session) == {"9"}
     assert text("share_sent")[:30] in shown(app._notice)
     console.move_everyone(THEME7)  # tried again: it works, and the message goes
-    assert console.store.session(session.code).theme == THEME7 and console._status.value == ""
+    assert console.store.session(session.code).theme == THEME7 and console.status_line.value == ""
     app.poll_once()
     assert app._pages[app.page].theme.key == THEME7
 
@@ -208,18 +208,18 @@ def test_a_full_disk_stops_the_purge_cleanly_and_export_still_works(tmp_path: Pa
     free = disk_full(store)
     assert "kept through it all" in console.export_csv()
     console.export()
-    assert text("console_exported")[:30] in console._data_note.value and console._status.value == ""
-    console._on_purge_click()
-    console._on_purge_click()  # confirmed
-    assert text("console_store_trouble")[:40] in console._status.value
+    assert text("console_exported")[:30] in console.data_panel.note.value and console.status_line.value == ""
+    console.data_panel.purge_clicked()
+    console.data_panel.purge_clicked()  # confirmed
+    assert text("console_store_trouble")[:40] in console.status_line.value
     assert console.session is not None and store.session(session.code) is not None
     assert values(store, session) == {"kept through it all"}
     console.poll_once()  # the console's refresh carries on: reading works on a full disk
-    assert console._trouble == "action" and text("console_read_trouble")[:30] not in console._status.value
+    assert console.status_line.trouble == "action" and text("console_read_trouble")[:30] not in console.status_line.value
     free()
-    console._on_purge_click()  # tried again later (the purge is still being confirmed)
+    console.data_panel.purge_clicked()  # tried again later (the purge is still being confirmed)
     assert console.session is None and store.session(session.code) is None
-    assert text("console_purged")[:30] in console._data_note.value and console._status.value == ""
+    assert text("console_purged")[:30] in console.data_panel.note.value and console.status_line.value == ""
 
 
 def test_a_console_that_cannot_read_says_so_once_and_recovers(tmp_path: Path, monkeypatch):
@@ -237,10 +237,10 @@ def test_a_console_that_cannot_read_says_so_once_and_recovers(tmp_path: Path, mo
     monkeypatch.setattr(store, "signature", unreadable)
     console.poll_once()
     console.poll_once()
-    assert text("console_read_trouble")[:30] in console._status.value
+    assert text("console_read_trouble")[:30] in console.status_line.value
     monkeypatch.setattr(store, "signature", original)
     console.poll_once()
-    assert console._status.value == ""
+    assert console.status_line.value == ""
 
 
 # ---------------------------------------------------------------------- a real full disk (root only)
