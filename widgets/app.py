@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import json
 import os
 import random
@@ -25,6 +24,7 @@ from .bridge import BrowserBridge, connection_texts
 from .checkin import CheckIn
 from .help import HelpPanel
 from .live_session import POLL_SECONDS, SHARE_DELAY, WRITE_WAIT_SECONDS, QuietWord, consent_view, running_loop
+from .markup import Markup, el
 from .navigation import Navigation
 from .pages import Page, build_page, close_tree
 from .pause import Pause
@@ -240,12 +240,12 @@ class ParticipantApp(QuietRepr, VBox):
     def _build_moment_page(self) -> VBox:
         """The grounding page behind "I need a moment" (``workshop/content/grounding.md``)."""
         try:
-            text = to_html(content.grounding())
+            # trusted: to_html renders markdown with any raw HTML in it escaped (workshop.markdown)
+            text = Markup(to_html(content.grounding()))
         except content.ContentError:
             serverlog.logger().exception("the grounding page could not be read")
-            text = f"<p>{html.escape(t('moment_fallback'))}</p>"
-        text = text.replace("<h1>", "<h1 data-hs-page=\"-1\">", 1)
-        page_text = HTML(text)
+            text = el("p", t("moment_fallback"))
+        page_text = HTML(str(text).replace("<h1>", '<h1 data-hs-page="-1">', 1))
         page_text.add_class("hs-md")
         try:
             breathing = [Pause(kind="breathing")]
@@ -307,7 +307,7 @@ class ParticipantApp(QuietRepr, VBox):
 
     def _set_texts(self) -> None:
         """Every label of the app's own chrome, from ui.yaml."""
-        self._title.value = f'<div class="hs-brand">{html.escape(t("app_title"))}</div>'
+        self._title.value = str(el("div", t("app_title"), cls="hs-brand"))
         self.navigation.titles = [theme.title for theme in self._themes]
         self.navigation.set_texts()
         for button, key in (
@@ -352,7 +352,7 @@ class ParticipantApp(QuietRepr, VBox):
 
     def show_error(self) -> None:
         """Show the short friendly message that replaces any traceback."""
-        self._notice.value = f'<p class="hs-notice-error" role="alert">{html.escape(t("friendly_error"))}</p>'
+        self._notice.value = str(el("p", t("friendly_error"), cls="hs-notice-error", role="alert"))
 
     # ------------------------------------------------------------------ handlers
     def _on_bridge_identity(self, _change: dict) -> None:
@@ -369,7 +369,7 @@ class ParticipantApp(QuietRepr, VBox):
             serverlog.logger().warning("a browser sent a snapshot that is not JSON; ignored")
             return
         if self.restore(data):
-            self._notice.value = f'<p class="hs-notice-info" role="status">{html.escape(t("resumed"))}</p>'
+            self._notice.value = str(el("p", t("resumed"), cls="hs-notice-info", role="status"))
 
     def _resume_then_connect(self, change: dict) -> None:
         self._on_bridge_identity(change)
@@ -565,7 +565,7 @@ class ParticipantApp(QuietRepr, VBox):
 
     def _say(self, key: str) -> None:
         kind = "hs-notice-error" if key in ("session_offline", "share_retrying") else "hs-notice-info"
-        self._notice.value = f'<p class="{kind}" role="status">{html.escape(t(key))}</p>'
+        self._notice.value = str(el("p", t(key), cls=kind, role="status"))
 
 
 class NotReady(QuietRepr, HTML):
@@ -579,7 +579,7 @@ class NotReady(QuietRepr, HTML):
             message = t("not_ready")
         except Exception:  # ui.yaml itself is unreadable: the one text that cannot live in a file
             message = "The workshop is not quite ready yet. Please let your facilitator know."
-        super().__init__(f'<p class="hs-notice-error" role="alert">{html.escape(message)}</p>', **kwargs)
+        super().__init__(str(el("p", message, cls="hs-notice-error", role="alert")), **kwargs)
         self.add_class("hs-app")
 
     def bind_visit(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from ._text import t
 from .a11y import SliderNames
 from .base import TakeHomeSection
 from .fields import SHORT, TextBox, label
+from .markup import Markup, el, join
 from .reflect import _Prompted
 
 
@@ -51,10 +51,10 @@ class IStatement(_Prompted):
     def _on_answer(self, _change: Any = None) -> None:
         for part, box in self._boxes.items():
             box.value = getattr(self, part)
-        self._preview.value = (
-            f'<p class="hs-label">{html.escape(t("istatement_preview"))}</p>'
-            f'<blockquote class="hs-said" role="status">{html.escape(self.sentence())}</blockquote>'
-        )
+        self._preview.value = str(join(
+            el("p", t("istatement_preview"), cls="hs-label"),
+            el("blockquote", self.sentence(), cls="hs-said", role="status"),
+        ))
 
     def sentence(self) -> str:
         parts = {part: " ".join(getattr(self, part).split()) or "…" for part in self.PARTS}
@@ -153,11 +153,11 @@ class SpaceAgreement(_Prompted):
             "self_care": SuggestBox(t("agreement_self_care"), longer["self_care"]),
         }
         # always in view, above the fields, so the draft is never mistaken for a rule to enforce
-        self._guard = HTML(
-            f'<p class="hs-notice-info" role="note"><strong>{html.escape(t("agreement_guard_title"))}</strong><br>'
-            + "<br>".join(html.escape(t(f"agreement_guard_{part}")) for part in ("proposal", "control", "safety"))
-            + "</p>"
-        )
+        guards = [t(f"agreement_guard_{part}") for part in ("proposal", "control", "safety")]
+        self._guard = HTML(str(el(
+            "p", el("strong", t("agreement_guard_title")), el("br"), join(*guards, sep=el("br")),
+            cls="hs-notice-info", role="note",
+        )))
         self._guard.add_class("hs-notice")
         self._guard.add_class("hs-agreement-guard")
         self._kind = ToggleButtons(
@@ -174,9 +174,8 @@ class SpaceAgreement(_Prompted):
             continuous_update=False,
         )
         self._length.add_class("hs-stacked")
-        self._length_note = HTML(
-            f'<p class="hs-hint">{html.escape(t("agreement_length_hint", low=_duration_label(self._low), high=_duration_label(self._high)))}</p>'
-        )
+        length_hint = t("agreement_length_hint", low=_duration_label(self._low), high=_duration_label(self._high))
+        self._length_note = HTML(str(el("p", length_hint, cls="hs-hint")))
         # both kinds' fields stay in the page; the one not chosen is hidden, so nothing typed is lost
         self._groups = {
             "break": VBox([
@@ -239,8 +238,8 @@ class SpaceAgreement(_Prompted):
             self._syncing = False
         for kind, group in self._groups.items():
             group.layout.display = None if kind == self.kind else "none"
-        self._kind_hint.value = f'<p class="hs-hint">{html.escape(t(f"agreement_kind_{self.kind}_hint"))}</p>'
-        self._card.value = self.card()
+        self._kind_hint.value = str(el("p", t(f"agreement_kind_{self.kind}_hint"), cls="hs-hint"))
+        self._card.value = str(self.card())
 
     def lines(self) -> list[tuple[str, str]]:
         """The chosen kind's fields as label–text lines; empty fields are left out."""
@@ -251,15 +250,17 @@ class SpaceAgreement(_Prompted):
                 lines.append((t(f"agreement_{name}_short"), " ".join(value.split())))
         return lines
 
-    def card(self) -> str:
+    def card(self) -> Markup:
         lines = self.lines()
         if not lines:
-            return f'<p class="hs-hint">{html.escape(t("agreement_empty"))}</p>'
+            return el("p", t("agreement_empty"), cls="hs-hint")
         lines = [(t("agreement_kind_short"), t(f"agreement_kind_{self.kind}")), *lines]
-        rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in lines)
-        return (
-            f'<div class="hs-agreement-card" role="region" aria-label="{html.escape(t("agreement_title"))}">'
-            f'<p class="hs-card-title">{html.escape(t("agreement_title"))}</p><dl>{rows}</dl></div>'
+        rows = join(*(join(el("dt", k), el("dd", v)) for k, v in lines))
+        return el(
+            "div",
+            el("p", t("agreement_title"), cls="hs-card-title"),
+            el("dl", rows),
+            cls="hs-agreement-card", role="region", aria_label=t("agreement_title"),
         )
 
     def _take_home(self) -> TakeHomeSection | None:

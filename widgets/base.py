@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -13,6 +12,7 @@ from ipywidgets import HTML, Button, Checkbox, VBox
 from workshop import exercises
 
 from ._text import t
+from .markup import el
 
 _live: list[weakref.ref] = []
 
@@ -76,13 +76,13 @@ class Exercise(QuietRepr, VBox):
         self._privacy = HTML()
         self._share_box = Checkbox(value=False, description=t("share_label"), indent=False)
         self._share_box.add_class("hs-share")
-        self._share_row = VBox([self._share_box, HTML(f'<p class="hs-hint">{html.escape(t(self.share_note_key))}</p>')])
+        self._share_row = VBox([self._share_box, HTML(str(el("p", t(self.share_note_key), cls="hs-hint")))])
         self._share_row.add_class("hs-share-row")
         self._body = VBox([*body, self._share_row, self._privacy])
         self._body.add_class("hs-exercise-body")
         self._pass = Button(description=t("pass_button"), tooltip=t("pass_button"))
         self._pass.add_class("hs-pass")
-        self._passed_note = HTML(f'<p class="hs-note">{t("passed_note")}</p>')
+        self._passed_note = HTML(str(el("p", t("passed_note"), cls="hs-note")))
         self._unpass = Button(description=t("unpass_button"), tooltip=t("unpass_button"))
         self._unpass.add_class("hs-secondary")
         super().__init__(**kwargs)
@@ -138,7 +138,7 @@ class Exercise(QuietRepr, VBox):
         self._share_row.layout.display = None if offered else "none"
         self._share_box.value = self.share
         key = "shared_note" if offered and self.share else "private_note"
-        self._privacy.value = f'<p class="hs-private">{html.escape(t(key))}</p>'
+        self._privacy.value = str(el("p", t(key), cls="hs-private"))
 
     #: what sharing offers: ``None`` (never shared), ``"choices"`` or ``"text"``; said for each kind
     #: by its rule in :mod:`workshop.exercises`, found under the class's name

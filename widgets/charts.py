@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import textwrap
 
 from workshop.aggregate import Chart
+
+from .markup import Markup, el
 
 #: the chart's width in SVG units; it scales with the console's column
 WIDTH = 560
@@ -25,7 +26,7 @@ def label_lines(label: str) -> list[str]:
     return lines
 
 
-def bar_chart(chart: Chart) -> str:
+def bar_chart(chart: Chart) -> Markup:
     """A horizontal bar chart as inline SVG (no script, no external files), plus its summary.
 
     Each label sits on its own line(s) above its bar, starting at the left edge: labels drawn to
@@ -33,7 +34,7 @@ def bar_chart(chart: Chart) -> str:
     """
     bars = chart.bars
     if not bars:
-        return f'<p class="hs-chart-summary">{html.escape(chart.summary())}</p>'
+        return el("p", chart.summary(), cls="hs-chart-summary")
     top = max((count for _, count in bars), default=0) or 1
     bar_w = WIDTH - 48  # room for the count after the longest bar
     parts = []
@@ -41,18 +42,16 @@ def bar_chart(chart: Chart) -> str:
     for label, count in bars:
         for line in label_lines(label):
             y += LINE
-            parts.append(f'<text x="0" y="{y - 4}" class="hs-chart-label">{html.escape(line)}</text>')
+            parts.append(el("text", line, x=0, y=y - 4, cls="hs-chart-label"))
         width = 0 if not count else max(4, bar_w * count / top)
-        parts.append(
-            f'<rect x="0" y="{y}" width="{width:.1f}" height="{BAR}" rx="4" class="hs-chart-bar"/>'
-            f'<text x="{width + 6:.1f}" y="{y + BAR - 2}" class="hs-chart-count">{count}</text>'
-        )
+        parts.append(el("rect", x=0, y=y, width=f"{width:.1f}", height=BAR, rx=4, cls="hs-chart-bar"))
+        parts.append(el("text", count, x=f"{width + 6:.1f}", y=y + BAR - 2, cls="hs-chart-count"))
         y += BAR + GAP
-    svg = (
-        f'<svg viewBox="0 0 {WIDTH} {y}" role="img" aria-label="{html.escape(chart.summary())}" '
-        f'class="hs-chart">{"".join(parts)}</svg>'
-    )
-    return (
-        f'<figure class="hs-figure"><figcaption>{html.escape(chart.title)}</figcaption>{svg}'
-        f'<p class="hs-chart-summary">{html.escape(chart.summary())}</p></figure>'
+    svg = el("svg", *parts, viewBox=f"0 0 {WIDTH} {y}", role="img", aria_label=chart.summary(), cls="hs-chart")
+    return el(
+        "figure",
+        el("figcaption", chart.title),
+        svg,
+        el("p", chart.summary(), cls="hs-chart-summary"),
+        cls="hs-figure",
     )

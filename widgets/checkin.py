@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import html
-from typing import Any
-
-from typing import Callable
+from typing import Any, Callable
 
 import traitlets
 from ipywidgets import HTML, Button, ToggleButtons, VBox
@@ -15,6 +12,7 @@ from workshop import content
 from ._text import t
 from .base import Exercise, TakeHomeSection
 from .fields import Chips, TextBox, clean_text, label
+from .markup import el, join
 
 
 class CheckIn(Exercise):
@@ -68,16 +66,12 @@ class CheckIn(Exercise):
             tooltips=[self._scale.anchor_for(n) or str(n) for n in range(low, high + 1)],
         )
         self._intensity.add_class("hs-scale")
-        ends = HTML(
-            '<div class="hs-scale-ends" aria-hidden="true">'
-            f"<span>{low} · {html.escape(self._scale.min_label)}</span>"
-            f"<span>{html.escape(self._scale.max_label)} · {high}</span></div>"
-        )
+        ends = HTML(str(el(
+            "div", el("span", f"{low} · {self._scale.min_label}"), el("span", f"{self._scale.max_label} · {high}"),
+            cls="hs-scale-ends", aria_hidden="true",
+        )))
         self._anchor = HTML()
-        self._care_note = HTML(
-            f'<p class="hs-care-text">{html.escape(t("care_note"))}</p>'
-            f'<p class="hs-care-text">{html.escape(t("care_reach"))}</p>'
-        )
+        self._care_note = HTML(str(join(el("p", t("care_note"), cls="hs-care-text"), el("p", t("care_reach"), cls="hs-care-text"))))
         self._moment = Button(description=t("care_moment"), tooltip=t("care_moment"))
         self._moment.add_class("hs-secondary")
         self._moment.on_click(self._on_moment_click)
@@ -89,10 +83,7 @@ class CheckIn(Exercise):
             label(t("checkin_feelings_label")),
             self._chips,
             self._other,
-            HTML(
-                f'<p class="hs-label">{html.escape(self._scale.question)} '
-                f'<span class="hs-hint">{html.escape(t("checkin_intensity_hint"))}</span></p>'
-            ),
+            HTML(str(el("p", self._scale.question, " ", el("span", t("checkin_intensity_hint"), cls="hs-hint"), cls="hs-label"))),
             self._intensity,
             ends,
             self._anchor,
@@ -149,16 +140,16 @@ class CheckIn(Exercise):
 
     # ------------------------------------------------------------------ handlers
     def _on_prompt(self, _change: Any = None) -> None:
-        self._prompt.value = f'<p class="hs-question">{html.escape(self.prompt)}</p>' if self.prompt else ""
+        self._prompt.value = str(el("p", self.prompt, cls="hs-question")) if self.prompt else ""
 
     def _on_answer(self, _change: Any = None) -> None:
         anchor = self._scale.anchor_for(self.intensity) if self.intensity is not None else ""
         self._anchor.value = (
-            f'<p class="hs-anchor" aria-live="polite"><strong>{self.intensity}</strong> · {html.escape(anchor)}</p>'
+            str(el("p", el("strong", self.intensity), " · ", anchor, cls="hs-anchor", aria_live="polite"))
             if self.intensity is not None
             else ""
         )
-        self._summary.value = f'<p class="hs-summary" role="status">{html.escape(self.summary)}</p>'
+        self._summary.value = str(el("p", self.summary, cls="hs-summary", role="status"))
         self._show_care()
         self._show_comparison()
 
@@ -189,7 +180,7 @@ class CheckIn(Exercise):
 
     def _show_comparison(self, _change: Any = None) -> None:
         self._comparison.value = (
-            f'<p class="hs-comparison" role="status">{html.escape(self.comparison)}</p>' if self.comparison else ""
+            str(el("p", self.comparison, cls="hs-comparison", role="status")) if self.comparison else ""
         )
 
     @property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any, Sequence
 
@@ -10,6 +9,7 @@ import traitlets
 from ipywidgets import HTML, Box, Layout, Text, Textarea, ToggleButton, VBox
 
 from ._text import t
+from .markup import el
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -69,7 +69,7 @@ class CleanTextarea(_CleanEntry, Textarea):
 
 def label(text: str, css: str = "hs-label") -> HTML:
     """A short escaped line of text above a control."""
-    return HTML(f'<p class="{css}">{html.escape(text)}</p>')
+    return HTML(str(el("p", text, cls=css)))
 
 
 class TextBox(VBox):
@@ -104,12 +104,12 @@ class TextBox(VBox):
         raw = change["new"]
         self.value = raw
         if len(raw) > self._limit:
-            self._note.value = f'<p class="hs-note" role="status">{html.escape(t("text_too_long", limit=self._limit))}</p>'
+            self._note.value = str(el("p", t("text_too_long", limit=self._limit), cls="hs-note", role="status"))
         if self._input.value != self.value:
             self._input.value = self.value
 
     def _on_replaced(self, _change: dict) -> None:
-        self._note.value = f'<p class="hs-note" role="status">{html.escape(t("text_replaced"))}</p>'
+        self._note.value = str(el("p", t("text_replaced"), cls="hs-note", role="status"))
 
     def _on_value(self, _change: dict) -> None:
         if self._input.value != self.value:

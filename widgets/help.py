@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import traitlets
@@ -11,9 +10,10 @@ from ipywidgets import HTML, Button, VBox
 from workshop import content, serverlog
 
 from ._text import t
+from .markup import Markup, el, join
 
 #: opens a website in a new tab that cannot reach back into the workshop page
-_NEW_TAB = ' target="_blank" rel="noopener noreferrer"'
+_NEW_TAB = {"target": "_blank", "rel": "noopener noreferrer"}
 
 
 def contact_label(contact: content.Contact) -> str:
@@ -21,57 +21,52 @@ def contact_label(contact: content.Contact) -> str:
     return contact.label(t)
 
 
-def contact_link(contact: content.Contact, label: str | None = None, note: bool = True) -> str:
+def contact_link(contact: content.Contact, label: str | None = None, note: bool = True) -> Markup:
     """One contact as one link (every text escaped), then its note; websites open in a new tab."""
-    extra = _NEW_TAB if contact.kind in ("chat", "web") else ""
-    text = html.escape(label if label is not None else contact_label(contact))
-    link = f'<a href="{html.escape(contact.href)}"{extra}>{text}</a>'
+    extra = _NEW_TAB if contact.kind in ("chat", "web") else {}
+    link = el("a", label if label is not None else contact_label(contact), href=contact.href, **extra)
     if note and contact.note:
-        link += f' <span class="hs-help-note">{html.escape(contact.note)}</span>'
+        return join(link, " ", el("span", contact.note, cls="hs-help-note"))
     return link
 
 
-def _service_html(service: content.Service) -> str:
-    contacts = "".join(f"<li>{contact_link(c)}</li>" for c in service.contacts)
-    return (
-        f"<li><strong>{html.escape(service.name)}</strong><br><span>{html.escape(service.what)}</span>"
-        f'<ul class="hs-help-contacts">{contacts}</ul></li>'
-    )
+def _service_html(service: content.Service) -> Markup:
+    contacts = el("ul", *(el("li", contact_link(c)) for c in service.contacts), cls="hs-help-contacts")
+    return el("li", el("strong", service.name), el("br"), el("span", service.what), contacts)
 
 
-def _list(services: tuple[content.Service, ...]) -> str:
-    return '<ul class="hs-help-list">' + "".join(_service_html(s) for s in services) + "</ul>"
+def _list(services: tuple[content.Service, ...]) -> Markup:
+    return el("ul", *(_service_html(s) for s in services), cls="hs-help-list")
 
 
-def emergency_html(res: content.Resources) -> str:
+def emergency_html(res: content.Resources) -> Markup:
     """ "Emergency number in {country}: 999", the number a link to call, with its note and the general note."""
     marker = "\x00"  # where the number goes in the ui.yaml sentence; the links replace it
     sentence = t("help_emergency", country=res.country_name, number=marker)
     if marker not in sentence:  # a reworded sentence without {number} still gets the links
         sentence += " " + marker
-    links = ", ".join(contact_link(c, label=c.value, note=False) for c in res.emergency_contacts)
+    links = join(*(contact_link(c, label=c.value, note=False) for c in res.emergency_contacts), sep=", ")
     before, _, after = sentence.partition(marker)
-    line = f"<strong>{html.escape(before)}{links}{html.escape(after)}</strong>"
+    line = [el("strong", before, links, after)]
     for contact in res.emergency_contacts:
         if contact.note:
-            line += f'<br><span class="hs-help-note">{html.escape(contact.note)}</span>'
+            line += [el("br"), el("span", contact.note, cls="hs-help-note")]
     if res.emergency_note:
-        line += f"<br>{html.escape(res.emergency_note)}"
-    return f'<p class="hs-help-emergency">{line}</p>'
+        line += [el("br"), res.emergency_note]
+    return el("p", *line, cls="hs-help-emergency")
 
 
-def resources_html(res: content.Resources) -> str:
+def resources_html(res: content.Resources) -> Markup:
     """The resources as an HTML fragment (every text escaped): the emergency number, then the
     services under the group headings of ui.yaml, then the international directories."""
-    parts = [f'<h2 class="hs-help-title">{html.escape(t("help_title"))}</h2>']
-    parts.append(f"<p>{html.escape(t('help_intro'))}</p>")
+    parts = [el("h2", t("help_title"), cls="hs-help-title"), el("p", t("help_intro"))]
     if res.emergency_contacts:
         parts.append(emergency_html(res))
     for group, services in res.grouped():
-        parts.append(f"<h3>{html.escape(t(f'help_group_{group}'))}</h3>{_list(services)}")
+        parts += [el("h3", t(f"help_group_{group}")), _list(services)]
     if res.international:
-        parts.append(f"<h3>{html.escape(t('help_international'))}</h3>{_list(res.international)}")
-    return "".join(parts)
+        parts += [el("h3", t("help_international")), _list(res.international)]
+    return join(*parts)
 
 
 class HelpPanel(VBox):
@@ -104,10 +99,10 @@ class HelpPanel(VBox):
         self._toggle.description = self._toggle.tooltip = t("help_button")
         self._close.description = self._close.tooltip = t("help_close")
         try:
-            self._panel.value = resources_html(content.resources(strict=False))
+            self._panel.value = str(resources_html(content.resources(strict=False)))
         except content.ContentError:
             serverlog.logger().exception("the crisis resources could not be read")
-            self._panel.value = f"<p>{html.escape(t('help_intro'))}</p>"
+            self._panel.value = str(el("p", t("help_intro")))
 
     @property
     def button(self) -> Button:

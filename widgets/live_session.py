@@ -9,13 +9,13 @@ layer is never imported.
 from __future__ import annotations
 
 import asyncio
-import html
 from typing import Callable
 
 import traitlets
 from ipywidgets import HTML, Button, ToggleButton, VBox
 
 from ._text import t
+from .markup import el
 
 POLL_SECONDS = 0.5
 SHARE_DELAY = 0.6
@@ -46,13 +46,13 @@ def running_loop() -> asyncio.AbstractEventLoop | None:
 def consent_view(group: bool, decide: Callable[[str], None]) -> VBox:
     """The consent step shown on joining: in a group, share anonymously or keep everything private;
     in a couple or one-to-one session, a word that nothing is shown to anyone, and Continue."""
-    title = HTML(f'<h1 data-hs-page="-2">{html.escape(t("consent_title"))}</h1>')
+    title = HTML(str(el("h1", t("consent_title"), data_hs_page="-2")))
     title.add_class("hs-md")
     if group:
-        body = HTML(f"<p>{html.escape(t('consent_body'))}</p>")
+        body = HTML(str(el("p", t("consent_body"))))
         choices = [("consent_share", "share", "primary"), ("consent_private", "private", "")]
     else:
-        body = HTML(f"<p>{html.escape(t('consent_couple'))}</p>")
+        body = HTML(str(el("p", t("consent_couple"))))
         choices = [("consent_continue", "seen", "primary")]
     buttons = []
     for key, choice, style in choices:
@@ -100,9 +100,9 @@ class QuietWord(VBox):
             self.asking = bool(change["new"])
             return
         self.button.value = self.asking
-        self._note.value = f'<p class="hs-notice-error" role="alert">{html.escape(t("quiet_word_trouble"))}</p>'
+        self._note.value = str(el("p", t("quiet_word_trouble"), cls="hs-notice-error", role="alert"))
 
     def _show(self, _change: object = None) -> None:
         self.button.button_style = "primary" if self.asking else ""
         key = "quiet_word_asked" if self.asking else "quiet_word_hint"
-        self._note.value = f'<p class="hs-hint" role="status">{html.escape(t(key))}</p>'
+        self._note.value = str(el("p", t(key), cls="hs-hint", role="status"))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import traitlets
 from ipywidgets import HTML, Button, HBox
 
 from ._text import t
+from .markup import el, join
 
 
 class Navigation(traitlets.HasTraits):
@@ -58,19 +58,19 @@ class Navigation(traitlets.HasTraits):
         self.back.disabled = self.page == 0 or self.following
         self.next.disabled = self.page == total - 1 or self.following
         last = self.page == total - 1 and self.shown
-        self.end_note.value = f'<p class="hs-note">{html.escape(t("last_page"))}</p>' if last else ""
+        self.end_note.value = str(el("p", t("last_page"), cls="hs-note")) if last else ""
         self.follow_note.value = (
-            f'<p class="hs-note hs-following" role="status">{html.escape(t("following_note"))}</p>'
+            str(el("p", t("following_note"), cls="hs-note hs-following", role="status"))
             if self.following and self.shown
             else ""
         )
         number, title = self.page + 1, self.titles[self.page]
         percent = round(100 * number / total)
         label = t("progress_label", current=number, total=total, title=title)
-        self.progress.value = (
-            f'<div class="hs-progress-text" aria-hidden="true">{html.escape(t("progress", current=number, total=total))}'
-            f" · {html.escape(title)}</div>"
-            f'<div class="hs-progress-bar" role="progressbar" aria-valuemin="1" aria-valuemax="{total}" '
-            f'aria-valuenow="{number}" aria-label="{html.escape(label)}">'
-            f'<div class="hs-progress-fill" style="width:{percent}%"></div></div>'
+        text = el("div", t("progress", current=number, total=total), " · ", title, cls="hs-progress-text", aria_hidden="true")
+        fill = el("div", cls="hs-progress-fill", style=f"width:{percent}%")
+        bar = el(
+            "div", fill,
+            cls="hs-progress-bar", role="progressbar", aria_valuemin=1, aria_valuemax=total, aria_valuenow=number, aria_label=label,
         )
+        self.progress.value = str(join(text, bar))

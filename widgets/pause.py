@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from workshop import content
 
 from ._text import t
 from .base import Exercise, TakeHomeSection
+from .markup import el, join
 
 
 class PauseTimer(anywidget.AnyWidget):
@@ -71,11 +71,11 @@ class Pause(Exercise):
             done_text=t("pause_done"),
         )
         minutes = max(1, round(sum(s["seconds"] for s in steps) / 60))
-        heading = HTML(
-            f'<p class="hs-question">{html.escape(spec["title"])}</p>'
-            f'<p class="hs-hint">{html.escape(intro)}</p>'
-            f'<p class="hs-hint">{html.escape(t("pause_length", minutes=minutes))}</p>'
-        )
+        heading = HTML(str(join(
+            el("p", spec["title"], cls="hs-question"),
+            el("p", intro, cls="hs-hint"),
+            el("p", t("pause_length", minutes=minutes), cls="hs-hint"),
+        )))
         self._heading = heading
         super().__init__([self._timer], kind=kind, **kwargs)
         self.add_class("hs-pause")

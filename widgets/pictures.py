@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import traitlets
 from ipywidgets import HTML, ToggleButtons
 
-
 from ._text import t
 from .base import TakeHomeSection
 from .fields import SHORT, TextBox, label
+from .markup import Markup, el, join
 from .reflect import _Prompted
 
 
@@ -39,10 +38,10 @@ class ClosenessLine(_Prompted):
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
         self._me = _scale_buttons()
         self._partner = _scale_buttons()
-        ends = HTML(
-            '<div class="hs-scale-ends" aria-hidden="true">'
-            f"<span>0 · {html.escape(t('line_left'))}</span><span>{html.escape(t('line_right'))} · 10</span></div>"
-        )
+        ends = HTML(str(el(
+            "div", el("span", f"0 · {t('line_left')}"), el("span", f"{t('line_right')} · 10"),
+            cls="hs-scale-ends", aria_hidden="true",
+        )))
         self._picture = HTML()
         self._picture.add_class("hs-picture")
         body = [label(t("line_me")), self._me, label(t("line_partner")), self._partner, ends, self._picture]
@@ -61,7 +60,7 @@ class ClosenessLine(_Prompted):
         return value
 
     def _on_answer(self, _change: Any = None) -> None:
-        self._picture.value = self.picture()
+        self._picture.value = str(self.picture())
 
     def description(self) -> str:
         """The picture in words."""
@@ -90,28 +89,26 @@ class ClosenessLine(_Prompted):
             return "line_near"
         return "line_apart" if apart <= self.SOME_WAY else "line_far"
 
-    def picture(self) -> str:
+    def picture(self) -> Markup:
         """An SVG of the line with a dot for each placed person, and its description."""
         width, left, right, y = 320, 20, 300, 40
 
-        def x(n: int) -> float:
-            return left + (right - left) * n / 10
+        def x(n: int) -> str:
+            return f"{left + (right - left) * n / 10:.0f}"
 
         dots = []
         for value, name, css, dy in ((self.me, t("line_me_short"), "hs-dot-me", -14), (self.partner, t("line_partner_short"), "hs-dot-partner", 28)):
             if value is not None:
-                dots.append(
-                    f'<circle class="{css}" cx="{x(value):.0f}" cy="{y}" r="9"/>'
-                    f'<text x="{x(value):.0f}" y="{y + dy}" text-anchor="middle" class="hs-dot-label">{html.escape(name)}</text>'
-                )
-        svg = (
-            f'<svg viewBox="0 0 {width} 80" role="img" aria-label="{html.escape(self.description())}" class="hs-line-svg">'
-            f'<line x1="{left}" y1="{y}" x2="{right}" y2="{y}" class="hs-line-axis"/>'
-            + "".join(f'<line x1="{x(n):.0f}" y1="{y - 4}" x2="{x(n):.0f}" y2="{y + 4}" class="hs-line-tick"/>' for n in range(11))
-            + "".join(dots)
-            + "</svg>"
+                dots.append(el("circle", cls=css, cx=x(value), cy=y, r=9))
+                dots.append(el("text", name, x=x(value), y=y + dy, text_anchor="middle", cls="hs-dot-label"))
+        svg = el(
+            "svg",
+            el("line", x1=left, y1=y, x2=right, y2=y, cls="hs-line-axis"),
+            *(el("line", x1=x(n), y1=y - 4, x2=x(n), y2=y + 4, cls="hs-line-tick") for n in range(11)),
+            *dots,
+            viewBox=f"0 0 {width} 80", role="img", aria_label=self.description(), cls="hs-line-svg",
         )
-        return f'{svg}<p class="hs-picture-text" role="status">{html.escape(self.description())}</p>'
+        return join(svg, el("p", self.description(), cls="hs-picture-text", role="status"))
 
     def _take_home(self) -> TakeHomeSection | None:
         if self.me is None and self.partner is None:
@@ -150,23 +147,27 @@ class LoopMap(_Prompted):
     def _on_answer(self, _change: Any = None) -> None:
         for step, box in self._boxes.items():
             box.value = getattr(self, step)
-        self._picture.value = self.picture()
+        self._picture.value = str(self.picture())
 
     def sentence(self) -> str:
         """The loop read as one sentence, with "…" for an empty step."""
         parts = {step: " ".join(getattr(self, step).split()) or "…" for step in self.STEPS}
         return t("loop_sentence", **parts)
 
-    def picture(self) -> str:
-        cells = "".join(
-            f'<div class="hs-loop-step hs-loop-{step}"><span class="hs-loop-label">{html.escape(t(f"loop_{step}_short"))}</span>'
-            f'{html.escape(" ".join(getattr(self, step).split()) or "…")}</div>'
+    def picture(self) -> Markup:
+        cells = [
+            el(
+                "div",
+                el("span", t(f"loop_{step}_short"), cls="hs-loop-label"),
+                " ".join(getattr(self, step).split()) or "…",
+                cls=f"hs-loop-step hs-loop-{step}",
+            )
             for step in self.STEPS
-        )
-        return (
-            f'<div class="hs-loop-picture" role="img" aria-label="{html.escape(self.sentence())}">{cells}'
-            '<div class="hs-loop-arrow" aria-hidden="true">↻</div></div>'
-            f'<p class="hs-picture-text" role="status">{html.escape(self.sentence())}</p>'
+        ]
+        arrow = el("div", "↻", cls="hs-loop-arrow", aria_hidden="true")
+        return join(
+            el("div", *cells, arrow, cls="hs-loop-picture", role="img", aria_label=self.sentence()),
+            el("p", self.sentence(), cls="hs-picture-text", role="status"),
         )
 
     def _take_home(self) -> TakeHomeSection | None:

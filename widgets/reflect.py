@@ -3,7 +3,6 @@ private writing, and reframing a worry thought."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import traitlets
@@ -14,6 +13,7 @@ from workshop import content
 from ._text import t
 from .base import Exercise, TakeHomeSection
 from .fields import LONG, SHORT, Chips, TextBox, label
+from .markup import el
 
 
 class _Prompted(Exercise):
@@ -32,7 +32,7 @@ class _Prompted(Exercise):
         return [self._prompt]
 
     def _on_prompt(self, _change: Any = None) -> None:
-        self._prompt.value = f'<p class="hs-question">{html.escape(self.prompt)}</p>' if self.prompt else ""
+        self._prompt.value = str(el("p", self.prompt, cls="hs-question")) if self.prompt else ""
 
 
 class StirsUp(_Prompted):
@@ -76,7 +76,7 @@ class StirsUp(_Prompted):
         self._own.value = self.own
         count = len(self.chosen) + (1 if self.own.strip() else 0)
         self._summary.value = (
-            f'<p class="hs-summary" role="status">{html.escape(t("stirs_summary", count=count))}</p>' if count else ""
+            str(el("p", t("stirs_summary", count=count), cls="hs-summary", role="status")) if count else ""
         )
 
     def texts(self) -> list[str]:
@@ -110,7 +110,7 @@ class BeliefRatings(_Prompted):
             reflection = HTML()
             self._rows[belief["id"]] = (buttons, reflection)
             buttons.observe(self._on_button, names="value")
-            row = VBox([HTML(f'<p class="hs-belief">{html.escape(belief["text"])}</p>'), buttons, reflection])
+            row = VBox([HTML(str(el("p", belief["text"], cls="hs-belief"))), buttons, reflection])
             row.add_class("hs-belief-row")
             rows.append(row)
         super().__init__(rows, prompt=prompt, **kwargs)
@@ -145,7 +145,7 @@ class BeliefRatings(_Prompted):
                 rating = self.ratings.get(belief["id"])
                 buttons.value = rating
                 reflection.value = (
-                    f'<p class="hs-reflection">{html.escape(belief["reflection"])}</p>' if rating is not None else ""
+                    str(el("p", belief["reflection"], cls="hs-reflection")) if rating is not None else ""
                 )
         finally:
             self._syncing = False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import traitlets
@@ -12,6 +11,7 @@ from workshop import content
 
 from ._text import t
 from .base import TakeHomeSection
+from .markup import Markup, el
 from .reflect import _Prompted
 
 
@@ -41,7 +41,7 @@ class SpaceOrNot(_Prompted):
             self._rows[scenario["id"]] = (buttons, feedback)
             row = VBox(
                 [
-                    HTML(f'<p class="hs-scenario"><span class="hs-scenario-n">{n}.</span> {html.escape(scenario["text"])}</p>'),
+                    HTML(str(el("p", el("span", f"{n}.", cls="hs-scenario-n"), " ", scenario["text"], cls="hs-scenario"))),
                     buttons,
                     feedback,
                 ]
@@ -79,22 +79,19 @@ class SpaceOrNot(_Prompted):
                 buttons, feedback = self._rows[scenario["id"]]
                 choice = self.answers.get(scenario["id"])
                 buttons.value = choice
-                feedback.value = self._feedback(scenario, choice)
+                feedback.value = str(self._feedback(scenario, choice))
         finally:
             self._syncing = False
         done = len(self.answers)
-        self._score.value = (
-            f'<p class="hs-summary" role="status">{html.escape(t("scenarios_score", matched=self.matched, done=done, total=len(self._scenarios)))}</p>'
-            if done
-            else ""
-        )
+        score = t("scenarios_score", matched=self.matched, done=done, total=len(self._scenarios))
+        self._score.value = str(el("p", score, cls="hs-summary", role="status")) if done else ""
 
     @property
     def matched(self) -> int:
         """How many choices match the kit's reading of the scenario."""
         return sum(1 for s in self._scenarios if self.answers.get(s["id"]) == s["answer"])
 
-    def _feedback(self, scenario: dict, choice: str | None) -> str:
+    def _feedback(self, scenario: dict, choice: str | None) -> Markup | str:
         if choice is None:
             return ""
         answer = self._kinds[scenario["answer"]]
@@ -104,11 +101,10 @@ class SpaceOrNot(_Prompted):
         else:
             head = t("scenarios_closer", kind=answer["label"])
             css = "hs-feedback hs-feedback-closer"
-        parts = [f"<strong>{html.escape(head)}</strong> {html.escape(scenario['feedback'])}"]
-        parts.append(f'<br><span class="hs-kind-explain">{html.escape(answer["explain"])}</span>')
+        parts = [el("strong", head), " ", scenario["feedback"], el("br"), el("span", answer["explain"], cls="hs-kind-explain")]
         if "control" in (choice, scenario["answer"]):
-            parts.append(f'<br><span class="hs-help-pointer">{html.escape(t("scenarios_help"))}</span>')
-        return f'<p class="{css}" role="status">{"".join(parts)}</p>'
+            parts += [el("br"), el("span", t("scenarios_help"), cls="hs-help-pointer")]
+        return el("p", *parts, cls=css, role="status")
 
     def _take_home(self) -> TakeHomeSection | None:
         if not self.answers:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -16,6 +15,7 @@ from workshop import content, serverlog, takehome
 from ._text import t
 from .base import QuietRepr, TakeHomeSection, live_exercises
 from .help import contact_label
+from .markup import el
 from .pictures import LoopMap
 from .reflect import PartnerNote, StoryITellMyself
 
@@ -91,8 +91,8 @@ class TakeHome(QuietRepr, VBox):
         self._button.add_class("hs-takehome-button")
         self._status = HTML()
         self._downloader = Downloader()
-        intro = HTML(f'<p class="hs-hint">{html.escape(t("takehome_hint"))}</p>')
-        private_intro = HTML(f'<p class="hs-hint">{html.escape(t("takehome_private_intro"))}</p>')
+        intro = HTML(str(el("p", t("takehome_hint"), cls="hs-hint")))
+        private_intro = HTML(str(el("p", t("takehome_private_intro"), cls="hs-hint")))
         # full width, not ipywidgets' fixed 300 px, so a box never pushes a 320 px phone sideways
         self._boxes = {
             key: Checkbox(
@@ -158,4 +158,4 @@ class TakeHome(QuietRepr, VBox):
 
     def _on_button_click(self, _button: Button) -> None:
         self._downloader.download(t("takehome_filename"), self.page())
-        self._status.value = f'<p class="hs-summary" role="status">{html.escape(t("takehome_done"))}</p>'
+        self._status.value = str(el("p", t("takehome_done"), cls="hs-summary", role="status"))

@@ -12,6 +12,7 @@ from traitlets import TraitError
 
 from widgets import SpaceAgreement, TakeHome
 from widgets.asking import LONGER_LISTS, _longer_ideas
+from widgets.markup import escape
 from workshop import content
 
 TEXTS = content.ui_text()
@@ -39,7 +40,7 @@ def test_the_draft_is_titled_as_mine_to_talk_over():
     """Is the card (and the take-home section) titled "My draft, to talk over", not "our agreement"?"""
     assert TEXTS["agreement_title"] == "My draft, to talk over"
     ex = filled("break")
-    assert html.escape(TEXTS["agreement_title"]) in ex._card.value
+    assert escape(TEXTS["agreement_title"]) in ex._card.value
     assert ex.take_home().title == TEXTS["agreement_title"]
 
 
@@ -60,7 +61,7 @@ def test_the_guardrails_stand_above_the_fields_whatever_the_kind():
         assert ex._guard in ex.children
         assert ex.children.index(ex._guard) < ex.children.index(ex._body)
         for text in GUARDS:
-            assert html.escape(text) in ex._guard.value
+            assert escape(text) in ex._guard.value
 
 
 def test_the_take_home_carries_the_guardrails_even_with_one_field_filled():

@@ -105,7 +105,7 @@ def test_hostile_shared_text_is_stored_bounded_and_shown_as_text_in_the_console(
     for n, text in enumerate(CORPUS):
         store.replace_shares(session, pseudonym(session.code, f"{n:032x}"), "07_closing/takeaway", [("text", text)])
     console.refresh(force=True)
-    shown = [w.value for w in _html_widgets(console._answers) if "hs-shared-text" in w.value]
+    shown = [w.value for w in _html_widgets(console.answers_panel) if "hs-shared-text" in w.value]
     assert len(shown) == len([t for t in CORPUS])
     for markup in shown:
         assert not MARKUP.search(_strip_kit_markup(markup))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -144,7 +145,7 @@ def test_a_lost_store_is_said_once_and_sharing_resumes(store: Store, monkeypatch
 
     monkeypatch.setattr(app.client.link, "share", failing)
     exercise(app, CheckIn).intensity = 9
-    assert content.ui_text()["share_retrying"][:30] in app._notice.value.replace("&#x27;", "'")
+    assert content.ui_text()["share_retrying"][:30] in html.unescape(app._notice.value)
     monkeypatch.setattr(app.client.link, "share", original)
     app.poll_once()
     assert "9" in {r.value for r in store.shares(session)}
@@ -167,17 +168,17 @@ def test_a_quiet_word_reaches_the_console_as_a_count_never_as_a_person(store: St
     apps[0].quiet_word.button.value = True
     console.refresh(force=True)
     texts = content.ui_text()
-    assert texts["console_quiet_words"].format(n=1) in console._present.value
+    assert texts["console_quiet_words"].format(n=1) in console.session_line.present.value
     apps[1].quiet_word.button.value = True
     console.refresh(force=True)
-    assert texts["console_quiet_words"].format(n=2) in console._present.value
+    assert texts["console_quiet_words"].format(n=2) in console.session_line.present.value
     for app in apps:
-        assert pseudonym(session.code, app.participant_id) not in console._present.value
+        assert pseudonym(session.code, app.participant_id) not in console.session_line.present.value
     again = arrive(store, session.code, participant="a" * 32)  # the first participant reloads
     assert again.quiet_word.button.value is True
     again.quiet_word.button.value = False  # and takes it back
     console.refresh(force=True)
-    assert texts["console_quiet_words"].format(n=1) in console._present.value
+    assert texts["console_quiet_words"].format(n=1) in console.session_line.present.value
     assert "quiet" not in console.export_csv()
     store.purge(session)
     assert store.words_asked(session) == 0
