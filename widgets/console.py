@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import html
 import os
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from .console_panels import (
     join_url,
 )
 from .live_session import running_loop
+from .markup import el
 
 __all__ = ["FacilitatorConsole", "POLL_SECONDS", "guide_dir", "join_url", "notes_html", "store_action"]
 
@@ -72,7 +72,7 @@ def notes_html(theme_key: str) -> str:
     try:
         return to_html(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
-        return f'<p class="hs-hint">{html.escape(t("console_no_notes", name=path.name))}</p>'
+        return str(el("p", t("console_no_notes", name=path.name), cls="hs-hint"))
 
 
 class FacilitatorConsole(QuietRepr, ConsoleLayout):
@@ -237,4 +237,4 @@ class FacilitatorConsole(QuietRepr, ConsoleLayout):
             if os.environ.get("HOLDING_SPACE_STRICT"):
                 raise
             serverlog.logger().exception("the facilitator console could not start")
-            return HTML(f'<p class="hs-notice-error" role="alert">{html.escape(t("console_broken"))}</p>')
+            return HTML(str(el("p", t("console_broken"), cls="hs-notice-error", role="alert")))

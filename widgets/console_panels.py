@@ -10,7 +10,6 @@ them (:class:`ConsoleLayout`) and wires them (:class:`widgets.console.Facilitato
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +24,7 @@ from workshop.store import Session, Store
 
 from ._text import t
 from .charts import bar_chart
+from .markup import Markup, el, join
 from .takehome import Downloader
 
 
@@ -46,32 +46,31 @@ def identity(session: Session | None) -> tuple | None:
 
 
 def _hint(key: str, **values: Any) -> HTML:
-    return HTML(f'<p class="hs-hint">{html.escape(t(key, **values))}</p>')
+    return HTML(str(el("p", t(key, **values), cls="hs-hint")))
 
 
 def session_line_html(session: Session, url: str) -> str:
     """Code, kind, k and the join address, each kept whole on its line."""
-    parts = [
-        f"{html.escape(t('console_code'))} <strong>{html.escape(session.display_code)}</strong>",
-        html.escape(t("kind_" + session.kind)),
-    ]
+    parts = [join(t("console_code"), " ", el("strong", session.display_code)), t("kind_" + session.kind)]
     if session.kind == "group":
         parts.append(f"k\u00a0=\u00a0{session.k}")
-    items = "".join(f'<span class="hs-console-item">{part}</span>' for part in parts)
-    note = "" if not session.ended else f'<span class="hs-console-item hs-hint">{html.escape(t("console_ended_note"))}</span>'
-    return (
-        f'<p class="hs-console-code">{items}{note}</p>'
-        f'<p class="hs-console-url"><a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(url)}</a></p>'
-    )
+    items = [el("span", part, cls="hs-console-item") for part in parts]
+    if session.ended:
+        items.append(el("span", t("console_ended_note"), cls="hs-console-item hs-hint"))
+    link = el("a", url, href=url, target="_blank", rel="noopener")
+    return str(join(el("p", *items, cls="hs-console-code"), el("p", link, cls="hs-console-url")))
 
 
 def qr_html(session: Session, url: str) -> str:
     """The join address as a QR code that scales with its box (a viewBox, no fixed size), and the
     session code under it for anyone who types the address."""
-    qr = segno.make(url, error="m").svg_inline(scale=1, dark="#1f2d33", light="#ffffff", omitsize=True)
-    return (
-        f'<div class="hs-qr" role="img" aria-label="{html.escape(t("console_qr_label"))}">{qr}</div>'
-        f'<p class="hs-qr-code">{html.escape(session.display_code)}</p>'
+    # segno writes the SVG itself from the address: markup of its own, with no text of ours in it
+    qr = Markup(segno.make(url, error="m").svg_inline(scale=1, dark="#1f2d33", light="#ffffff", omitsize=True))
+    return str(
+        join(
+            el("div", qr, cls="hs-qr", role="img", aria_label=t("console_qr_label")),
+            el("p", session.display_code, cls="hs-qr-code"),
+        )
     )
 
 
@@ -80,14 +79,12 @@ def presence_html(activity: tuple) -> str:
     if not activity:
         return ""
     present, words = activity[-1], activity[-2]
-    asked = (
-        f'<p class="hs-console-words" role="status" title="{html.escape(t("console_quiet_words_hint"))}">'
-        f"{html.escape(t('console_quiet_words', n=words))}</p>"
-        f'<p class="hs-console-words-hint">{html.escape(t("console_quiet_words_hint"))}</p>'
-        if words
-        else ""
-    )
-    return f'<p class="hs-console-present" role="status">{html.escape(t("console_present", n=present))}</p>' + asked
+    parts = [el("p", t("console_present", n=present), cls="hs-console-present", role="status")]
+    if words:
+        hint = t("console_quiet_words_hint")
+        parts.append(el("p", t("console_quiet_words", n=words), cls="hs-console-words", role="status", title=hint))
+        parts.append(el("p", hint, cls="hs-console-words-hint"))
+    return str(join(*parts))
 
 
 # ---------------------------------------------------------------------- the page's frame
@@ -104,7 +101,7 @@ class StatusLine(HTML):
         self.trouble = ""
 
     def say(self, text: str) -> None:
-        self.value = f'<p class="hs-notice-info" role="status">{html.escape(text)}</p>'
+        self.value = str(el("p", text, cls="hs-notice-info", role="status"))
 
     def action_starting(self) -> None:
         """Trying again: the message about the last failed action goes."""
@@ -113,14 +110,14 @@ class StatusLine(HTML):
             self.trouble = ""
 
     def action_failed(self) -> None:
-        self.value = f'<p class="hs-notice-error" role="alert">{html.escape(t("console_store_trouble"))}</p>'
+        self.value = str(el("p", t("console_store_trouble"), cls="hs-notice-error", role="alert"))
         self.trouble = "action"
 
     def read_failed(self) -> bool:
         """Say once that the store cannot be read; ``True`` the first time (for the log)."""
         if self.trouble == "read":
             return False
-        self.value = f'<p class="hs-notice-error" role="status">{html.escape(t("console_read_trouble"))}</p>'
+        self.value = str(el("p", t("console_read_trouble"), cls="hs-notice-error", role="status"))
         self.trouble = "read"
         return True
 
@@ -141,7 +138,7 @@ class ConsoleLayout(VBox):
     """
 
     def __init__(self, *, status: HTML, session_line: HBox, main: Sequence, side: Sequence, **kwargs: Any) -> None:
-        title = HTML(f'<h1 class="hs-console-title">{html.escape(t("console_title"))}</h1>')
+        title = HTML(str(el("h1", t("console_title"), cls="hs-console-title")))
         main_column = VBox(list(main))
         main_column.add_class("hs-console-main")
         side_column = VBox(list(side))
@@ -166,7 +163,7 @@ class SetupPanel(VBox):
         self.k.add_class("hs-stacked")
         self.k.add_class("hs-console-k")
         self.start_button = Button(description=t("console_start"), button_style="primary")
-        super().__init__([HTML(f"<h2>{html.escape(t('console_new_session'))}</h2>"), self.kind, self.k, self.start_button], **kwargs)
+        super().__init__([HTML(str(el("h2", t('console_new_session')))), self.kind, self.k, self.start_button], **kwargs)
         self.add_class("hs-console-setup")
         traitlets.dlink((self.kind, "value"), (self.k, "disabled"), lambda kind: kind != "group")
         traitlets.dlink((self, "session"), (self.layout, "display"), lambda session: "none" if is_live(session) else None)
@@ -253,7 +250,7 @@ class ThemesPanel(VBox):
         self.buttons = [Button(description=f"{th.number}. {th.title}", tooltip=th.title) for th in themes]
         self.follow = ToggleButton(value=True, description=t("console_follow_on"))
         self.follow.add_class("hs-follow-toggle")
-        super().__init__([HTML(f"<h2>{html.escape(t('console_themes'))}</h2>"), self.follow, *self.buttons], **kwargs)
+        super().__init__([HTML(str(el("h2", t('console_themes')))), self.follow, *self.buttons], **kwargs)
         self.add_class("hs-console-themes")
         for button, key in zip(self.buttons, self.theme_keys, strict=True):
             button.add_class("hs-theme-button")
@@ -288,7 +285,8 @@ class NotesPanel(HTML):
         self.observe(self._on_theme, names="theme")
 
     def _on_theme(self, _change: Any = None) -> None:
-        self.value = f"<h2>{html.escape(t('console_notes'))}</h2>" + self.notes(self.theme) if self.theme else ""
+        # the script is the guide's Markdown rendered by workshop.markdown (escaping), or a hint
+        self.value = str(join(el("h2", t("console_notes")), Markup(self.notes(self.theme)))) if self.theme else ""
         self.layout.display = None if self.theme else "none"
 
 
@@ -340,7 +338,7 @@ class AnswersPanel(VBox):
             self.children = [_hint("console_no_session")]
             return
         theme = self.themes.get(self.theme)
-        heading = HTML(f"<h2>{html.escape(t('console_answers', title=theme.title if theme else ''))}</h2>")
+        heading = HTML(str(el("h2", t('console_answers', title=theme.title if theme else ''))))
         if theme is None:
             self.children = [heading]
             return
@@ -358,10 +356,10 @@ class AnswersPanel(VBox):
     def _exercise_block(self, session: Session, spec: ExerciseSpec) -> VBox:
         rows = self.store.shares(session, spec.key)
         gate = aggregate.gate(session, rows)
-        label = HTML(f"<h3>{html.escape(spec.title)}</h3>")
+        label = HTML(str(el("h3", spec.title)))
         if not gate.open:
             wait = HTML(
-                f'<p class="hs-waiting" role="status">{html.escape(t("console_waiting", n=gate.respondents, needed=gate.needed, k=gate.k))}</p>'
+                str(el("p", t("console_waiting", n=gate.respondents, needed=gate.needed, k=gate.k), cls="hs-waiting", role="status"))
             )
             return VBox([label, wait])
         parts: list = [label]
@@ -375,13 +373,13 @@ class AnswersPanel(VBox):
         return box
 
     def _text_rows(self, texts: aggregate.Texts) -> list:
-        rows: list = [HTML(f"<h4>{html.escape(texts.title)}</h4>")]
+        rows: list = [HTML(str(el("h4", texts.title)))]
         for share in texts.items:
             if share.hidden:
-                text = HTML(f'<p class="hs-shared-text hs-hidden-text">{html.escape(t("console_hidden"))}</p>')
+                text = HTML(str(el("p", t("console_hidden"), cls="hs-shared-text hs-hidden-text")))
                 toggle = Button(description=t("console_show"))
             else:
-                text = HTML(f'<p class="hs-shared-text">{html.escape(share.value)}</p>')
+                text = HTML(str(el("p", share.value, cls="hs-shared-text")))
                 toggle = Button(description=t("console_hide"))
             toggle.add_class("hs-hide-button")
             toggle.on_click(lambda _b, sid=share.id, hidden=share.hidden: self.on_hide(sid, not hidden))
@@ -405,7 +403,7 @@ class DataPanel(VBox):
         self.downloader = Downloader()
         buttons = HBox([self.export_button, self.purge_button])
         buttons.add_class("hs-console-data-buttons")
-        super().__init__([HTML(f"<h2>{html.escape(t('console_data'))}</h2>"), buttons, self.note, self.downloader], **kwargs)
+        super().__init__([HTML(str(el("h2", t('console_data')))), buttons, self.note, self.downloader], **kwargs)
         self.add_class("hs-console-data")
         self.confirming = False  # the first click on purge asked; the next one purges
         for button in (self.export_button, self.purge_button):
@@ -426,14 +424,14 @@ class DataPanel(VBox):
         if not self.confirming:
             self.confirming = True
             self.purge_button.description = t("console_purge_confirm")
-            self.note.value = f'<p class="hs-notice-error" role="alert">{html.escape(t("console_purge_warning"))}</p>'
+            self.note.value = str(el("p", t("console_purge_warning"), cls="hs-notice-error", role="alert"))
             return
         self.on_purge()
 
     def deliver(self, filename: str, text: str, mime: str = "text/csv") -> None:
         """Send the export to this browser as a download, and say so."""
         self.downloader.download(filename, text, mime=mime)
-        self.note.value = f'<p class="hs-hint" role="status">{html.escape(t("console_exported"))}</p>'
+        self.note.value = str(el("p", t("console_exported"), cls="hs-hint", role="status"))
 
     def say_purged(self) -> None:
-        self.note.value = f'<p class="hs-hint" role="status">{html.escape(t("console_purged"))}</p>'
+        self.note.value = str(el("p", t("console_purged"), cls="hs-hint", role="status"))
