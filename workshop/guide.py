@@ -14,7 +14,6 @@ stylesheet is inside the file. Raw HTML in the guide's Markdown is shown as text
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import sys
@@ -23,52 +22,14 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markupsafe import Markup
 
+from . import templating
 from .paths import KIT_ROOT
 
 DEFAULT_OUT = KIT_ROOT / "build" / "facilitator_guide.html"
 EXTERNAL = ("http://", "https://", "mailto:", "tel:")
-
-STYLE = """
-:root { color-scheme: light; }
-html { font-size: 16px; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-       color: #1f2d33; background: #fffdf9; line-height: 1.55; margin: 0 auto; max-width: 46rem;
-       padding: 1.5rem 1.25rem 4rem; }
-h1, h2, h3, h4 { line-height: 1.25; color: #1f3d44; break-after: avoid; page-break-after: avoid; }
-h1 { font-size: 1.75rem; margin: 0 0 0.75rem; border-bottom: 2px solid #2d6a6a; padding-bottom: 0.3rem; }
-h2 { font-size: 1.3rem; margin-top: 1.6rem; }
-h3 { font-size: 1.1rem; margin-top: 1.2rem; }
-p, li { orphans: 3; widows: 3; }
-a { color: #1f5f8b; }
-code { font-family: ui-monospace, "SF Mono", Menlo, Consolas, "Liberation Mono", monospace; font-size: 0.92em;
-       background: #f1ede6; padding: 0.05em 0.3em; border-radius: 3px; }
-pre { background: #f1ede6; padding: 0.6rem 0.8rem; border-radius: 6px; white-space: pre-wrap;
-      overflow-wrap: anywhere; break-inside: avoid; page-break-inside: avoid; }
-pre code { background: none; padding: 0; }
-table { border-collapse: collapse; width: 100%; margin: 0.8rem 0; font-size: 0.94rem; }
-th, td { border: 1px solid #cfc6b8; padding: 0.35rem 0.5rem; text-align: left; vertical-align: top; }
-th { background: #efe9df; }
-tr { break-inside: avoid; page-break-inside: avoid; }
-blockquote { margin: 1rem 0; padding: 0.6rem 1rem; border-left: 4px solid #2d6a6a; background: #eef5f3; }
-.cover { margin-bottom: 2rem; }
-.cover .kit { font-size: 0.95rem; letter-spacing: 0.04em; text-transform: uppercase; color: #5b6b70; margin: 0; }
-.cover .title { font-size: 2.1rem; border: none; margin: 0.2rem 0 0.4rem; }
-.cover .built { color: #5b6b70; font-size: 0.9rem; }
-.toc ol { padding-left: 1.4rem; }
-.toc li { margin: 0.15rem 0; }
-.file-ref { font-style: italic; }
-section.guide-file { margin-top: 3rem; }
-@page { margin: 16mm 15mm 18mm; }
-@media print {
-  html { font-size: 10.5pt; }
-  body { background: #fff; max-width: none; padding: 0; }
-  section.guide-file { margin-top: 0; break-before: page; page-break-before: always; }
-  a { color: inherit; text-decoration: none; }
-  a[href^="http"]::after { content: " (" attr(href) ")"; font-size: 0.85em; color: #5b6b70; overflow-wrap: anywhere; }
-  blockquote, table, pre { break-inside: avoid; page-break-inside: avoid; }
-}
-"""
 
 
 def guide_dir() -> Path:
@@ -161,94 +122,87 @@ def _title(markdown: str, fallback: str) -> str:
 
 
 class _Renderer:
-    """Renders one guide file after another, with anchors unique across the whole page."""
+    """Renders one guide file after another, with anchors unique across the whole page.
+
+    The Markdown is parsed with raw HTML off and rendered by markdown-it, which escapes every
+    character of the source; the guide's own changes (heading ids, in-page links, a file outside
+    the guide as plain text, an image as its description) are made to the parsed tokens, so
+    every tag and attribute is still written, and escaped, by markdown-it."""
 
     def __init__(self, folder: Path, files: list[Path]) -> None:
         self.folder = folder.resolve()
         self.stems = {p.resolve(): p.stem for p in files}
         self.parser = _parser()
-        # markdown-it binds a rule to its renderer, so each rule is a plain function of it
-        for name, rule in (
-            ("heading_open", self._heading_open),
-            ("link_open", self._link_open),
-            ("link_close", self._link_close),
-            ("image", self._image),
-        ):
-            self.parser.add_render_rule(name, lambda renderer, *args, _rule=rule: _rule(renderer, *args))
 
     def render(self, path: Path) -> str:
-        env = {"stem": path.stem, "source": path.resolve(), "seen": {}, "closers": []}
-        return self.parser.render(path.read_text(encoding="utf-8"), env)
+        env = {"stem": path.stem, "source": path.resolve(), "seen": {}}
+        tokens = self.parser.parse(path.read_text(encoding="utf-8"), env)
+        for i, token in enumerate(tokens):
+            if token.type == "heading_open":
+                self._heading(token, tokens[i + 1], env)
+            elif token.type == "inline" and token.children:
+                token.children = self._inline(token.children, env)
+        return self.parser.renderer.render(tokens, self.parser.options, env)
 
-    # -- rules
-    def _heading_open(self, renderer, tokens, idx, options, env):
-        slug = slugify(_inline_text(tokens[idx + 1].children))
+    def _heading(self, token: Token, inline: Token, env: dict) -> None:
+        slug = slugify(_inline_text(inline.children))
         n = env["seen"].get(slug, 0)
         env["seen"][slug] = n + 1
-        tokens[idx].attrSet("id", f"{env['stem']}--{slug if n == 0 else f'{slug}-{n}'}")
-        return renderer.renderToken(tokens, idx, options, env)
+        token.attrSet("id", f"{env['stem']}--{slug if n == 0 else f'{slug}-{n}'}")
 
-    def _link_open(self, renderer, tokens, idx, options, env):
-        token = tokens[idx]
+    def _inline(self, children: list[Token], env: dict) -> list[Token]:
+        out: list[Token] = []
+        open_tags: list[str] = []  # the tag each open link became, for its closing token
+        for token in children:
+            if token.type == "link_open":
+                self._link(token, env)
+                open_tags.append(token.tag)
+            elif token.type == "link_close":
+                token.tag = open_tags.pop() if open_tags else "a"
+            elif token.type == "image":
+                # no images: nothing is fetched from anywhere; the description stands in
+                described = Token("text", "", 0, content=f"[{token.content}]")
+                out += [Token("span_open", "span", 1), described, Token("span_close", "span", -1)]
+                continue
+            if token.children:
+                token.children = self._inline(token.children, env)
+            out.append(token)
+        return out
+
+    def _link(self, token: Token, env: dict) -> None:
         href = token.attrGet("href") or ""
         target = link_target(href)
         if target is None:
             if href.startswith(("http://", "https://")):
                 token.attrSet("rel", "noopener noreferrer")
-            env["closers"].append("</a>")
-            return renderer.renderToken(tokens, idx, options, env)
+            return
         path, fragment = target
         dest = env["source"] if not path else (env["source"].parent / path).resolve()
         stem = self.stems.get(dest)
         if stem is None:
             # a kit file outside the guide, or a file that is not there: text, not a dead link
-            env["closers"].append("</span>")
-            return f'<span class="file-ref" title="{html.escape(path or href)}">'
+            token.tag = "span"
+            token.attrs = {"class": "file-ref", "title": path or href}
+            return
         token.attrSet("href", f"#{stem}--{fragment}" if fragment else f"#{stem}")
-        env["closers"].append("</a>")
-        return renderer.renderToken(tokens, idx, options, env)
-
-    def _link_close(self, renderer, tokens, idx, options, env):
-        return env["closers"].pop() if env["closers"] else "</a>"
-
-    def _image(self, renderer, tokens, idx, options, env):
-        # no images: nothing is fetched from anywhere; the description stands in
-        return f"<span>[{html.escape(tokens[idx].content)}]</span>"
 
 
 def render_html(folder: Path | None = None) -> str:
-    """The whole guide as one HTML document."""
+    """The whole guide as one HTML document (``templates/guide.html``)."""
     folder = Path(folder) if folder is not None else guide_dir()
     files = reading_order(folder)
     renderer = _Renderer(folder, files)
-    sections, contents = [], []
+    shown = []
     for path in files:
         text = path.read_text(encoding="utf-8")
         title = _title(text, path.stem.replace("_", " "))
         number = re.match(r"^(\d\d)_", path.stem)
         if number:  # a theme script: "3. Space as care, not coldness", as the console numbers it
             title = f"{int(number.group(1))}. {title}"
-        contents.append(f'<li><a href="#{html.escape(path.stem)}">{html.escape(title)}</a></li>')
-        sections.append(
-            f'<section class="guide-file" id="{html.escape(path.stem)}">\n{renderer.render(path)}</section>'
-        )
-    built = time.strftime("%Y-%m-%d")
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        "<title>Holding Space: facilitator guide</title>\n"
-        f"<style>{STYLE}</style>\n</head>\n<body>\n"
-        '<header class="cover">\n<p class="kit">Holding Space</p>\n'
-        '<h1 class="title">Facilitator guide</h1>\n'
-        f'<p class="built">Printed from the kit\'s <code>facilitator_guide/</code> folder, built {built}. '
-        "Print it, or save it as PDF, from your browser.</p>\n"
-        '<nav class="toc" aria-label="Contents">\n<h2>Contents</h2>\n<ol>\n'
-        + "\n".join(contents)
-        + "\n</ol>\n</nav>\n</header>\n"
-        + "\n".join(sections)
-        + "\n</body>\n</html>\n"
-    )
+        # Safe to mark: markdown-it's output for this file, raw HTML off, every character of
+        # the source escaped by markdown-it (see _Renderer). Titles and ids stay plain text.
+        shown.append({"stem": path.stem, "title": title, "html": Markup(renderer.render(path))})
+    return templating.render("guide.html", built=time.strftime("%Y-%m-%d"), files=shown)
 
 
 def build(out: Path, folder: Path | None = None) -> Path:

@@ -24,17 +24,18 @@ on A4 and Letter.
 from __future__ import annotations
 
 import ast
-import html
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from . import content
+from markupsafe import Markup
+
+from . import content, templating
 from .content import ContentError, Theme
-from .guide import STYLE as GUIDE_STYLE
 from .markdown import to_html
 from .paths import KIT_ROOT, content_dir
 
@@ -53,94 +54,8 @@ FIRST_PARAMETER = {"Pause": "kind"}
 LINES_LONG, LINES_MEDIUM, LINES_SHORT = 8, 5, 2
 
 # The page's side margin: A4 (210 mm wide) and Letter (215.9 mm) both keep about 174 mm of text
+# (templates/handouts.css, the guide's stylesheet with the handouts' rules after it)
 SIDE_MARGIN_MM = 18
-
-STYLE = (
-    GUIDE_STYLE
-    + f"@page {{ margin: 15mm {SIDE_MARGIN_MM}mm 16mm; }}\n"
-    + """
-/* handouts: the guide's page, plus boxes to tick, numbers to circle and lines to write on */
-* { box-sizing: border-box; }
-body { max-width: 44rem; overflow-wrap: break-word; }
-.kicker { font-size: 0.82rem; letter-spacing: 0.04em; text-transform: uppercase; color: #5b6b70; margin: 0 0 0.2rem; }
-h1 { margin-bottom: 0.6rem; }
-.intro { margin-bottom: 0.6rem; }
-.intro p { margin: 0.45rem 0; }
-.question { font-weight: 600; font-size: 1.08rem; margin: 0.8rem 0 0.4rem; color: #1f3d44; }
-.hint { color: #4f6166; font-size: 0.92rem; margin: 0.15rem 0 0.4rem; }
-.field { margin: 0.7rem 0 0.8rem; break-inside: avoid; page-break-inside: avoid; }
-.field-label { font-weight: 600; margin: 0 0 0.15rem; }
-.write-line { height: 2.1em; border-bottom: 1px solid #7d8d92; }
-td.write-cell { height: 2.6em; }
-.sentence .blank { min-width: 8em; }
-.blank { display: inline-block; min-width: 5em; max-width: 100%; border-bottom: 1px solid #7d8d92; height: 1.1em; vertical-align: baseline; }
-.box { flex: none; display: inline-block; width: 0.95em; height: 0.95em; border: 1.5px solid #1f2d33; border-radius: 2px;
-       background: #fff; position: relative; top: 0.14em; }
-ul.ticks { list-style: none; padding: 0; margin: 0.4rem 0 0.8rem; columns: 2; column-gap: 1.6rem; }
-ul.ticks.three { columns: 3; }
-ul.ticks.four { columns: 4; column-gap: 1rem; }
-ul.ticks.one { columns: 1; }
-ul.ticks li { display: flex; gap: 0.5rem; align-items: flex-start; margin: 0 0 0.28rem; break-inside: avoid; page-break-inside: avoid; }
-.scale { display: flex; flex-wrap: wrap; justify-content: space-between; gap: 0.2rem; margin: 0.5rem 0 0.2rem; padding: 0; list-style: none; }
-.scale li { width: 2.1em; height: 2.1em; line-height: 1.85em; text-align: center; border: 1.5px solid #1f2d33; border-radius: 50%; font-weight: 600; }
-.ends { display: flex; justify-content: space-between; gap: 1rem; font-size: 0.88rem; color: #4f6166; margin: 0 0 0.5rem; }
-dl.anchors { display: grid; grid-template-columns: 2.2em 1fr; gap: 0 0.6rem; margin: 0.3rem 0 0; font-size: 0.9rem; }
-dt { font-weight: 600; }
-dd { margin: 0 0 0.4rem 1.2rem; }
-dl.anchors dt { text-align: right; }
-dl.anchors dd { margin: 0; }
-table.rating { table-layout: fixed; width: 100%; }
-table.rating th { font-weight: 600; font-size: 0.78rem; text-align: center; vertical-align: bottom; }
-table.rating th:first-child, table.rating td:first-child { width: 40%; text-align: left; font-size: 0.95rem; }
-table.rating td { text-align: center; vertical-align: middle; }
-table.rating tbody th { font-weight: normal; background: none; }
-table.rating .box { width: 1.1em; height: 1.1em; }
-ol.stories { padding-left: 1.4rem; }
-ol.stories > li { margin: 0 0 0.9rem; break-inside: avoid; page-break-inside: avoid; }
-ol.stories p { margin: 0 0 0.35rem; }
-.choices { display: flex; flex-wrap: wrap; gap: 0.3rem 1.2rem; font-size: 0.92rem; }
-.choices span.choice { display: inline-flex; gap: 0.4rem; align-items: flex-start; }
-.worry { margin: 0 0 0.8rem; break-inside: avoid; page-break-inside: avoid; }
-.worry > .choice-line { display: flex; gap: 0.5rem; align-items: flex-start; font-weight: 600; }
-.worry ul.ticks { margin: 0.25rem 0 0 1.5rem; columns: 1; font-size: 0.95rem; }
-.later { break-before: page; page-break-before: always; }
-.loop { position: relative; display: grid; grid-template-columns: 1fr 1fr; grid-template-areas: "when feel" "they do";
-        gap: 2.2rem; margin: 0.8rem 0 1rem; }
-.loop-step { border: 1.5px solid #2d6a6a; border-radius: 10px; min-height: 9rem; padding: 0.4rem 0.6rem; }
-.loop-when { grid-area: when; } .loop-feel { grid-area: feel; } .loop-do { grid-area: do; } .loop-they { grid-area: they; }
-.loop-arrow { position: absolute; left: 50%; top: 50%; transform: translate(-50%, -50%); font-size: 2rem; color: #2d6a6a; }
-.sentence { border-left: 4px solid #2d6a6a; background: #eef5f3; padding: 0.6rem 1rem; line-height: 2.3; }
-.card { border: 2px solid #2d6a6a; border-radius: 10px; padding: 0.4rem 1rem 0.6rem; }
-.note { border-left: 4px solid #b0873b; background: #fbf5e8; padding: 0.5rem 0.9rem; margin: 0.6rem 0; }
-ul.ideas { margin: 0.1rem 0 0.3rem; padding-left: 1.1rem; font-size: 0.86rem; color: #4f6166; }
-ul.ideas li { margin: 0; }
-ol.steps li { margin: 0 0 0.5rem; }
-section.resources { margin-top: 1.5rem; border-top: 2px solid #2d6a6a; }  /* may split between groups: a long list
-   kept whole pushed the safety plan onto a third page */
-section.resources h3 { break-after: avoid; page-break-after: avoid; }
-section.resources ul { padding-left: 1.1rem; }
-section.resources li { margin: 0 0 0.4rem; break-inside: avoid; page-break-inside: avoid; }
-footer.handout-footer { margin-top: 1.6rem; padding-top: 0.5rem; border-top: 1px solid #cfc6b8; font-size: 0.82rem; color: #4f6166;
-                        break-inside: avoid; page-break-inside: avoid; }
-footer.handout-footer p { margin: 0.15rem 0; }
-footer.handout-footer .help { color: #1f2d33; font-weight: 600; }
-nav.handouts li { margin: 0.3rem 0; }
-nav.handouts .where { color: #5b6b70; font-size: 0.9rem; }
-@media print {
-  body { max-width: none; }
-  body.one-page { line-height: 1.4; }
-  body.one-page main { font-size: 0.92rem; }
-  body.one-page h1 { font-size: 1.45rem; }
-  body.one-page h2 { font-size: 1.12rem; margin: 0.8rem 0 0.3rem; }
-  body.one-page p, body.one-page ul, body.one-page ol { margin: 0.3rem 0; }
-  body.one-page li { margin: 0; }
-  body.one-page th, body.one-page td { padding: 0.2rem 0.4rem; }
-  body.one-page footer.handout-footer { margin-top: 0.6rem; }
-  .intro, .question { break-after: avoid; page-break-after: avoid; }
-  .sentence, .note { background: none; }
-}
-"""
-)
 
 
 class HandoutError(ContentError):
@@ -263,48 +178,17 @@ def _folder(folder: Path | None) -> Path:
     return Path(folder) if folder is not None else content_dir()
 
 
-def _e(text: Any) -> str:
-    return html.escape(str(text))
+def _parts() -> Any:
+    """The macros of ``templates/handout_parts.html``: every part of a page, escaped as it is made."""
+    return templating.macros("handout_parts.html")
 
 
-BLANK = "\u2063BLANK\u2063"  # stands for a blank in a sentence until the sentence is escaped
+BLANK = "\u2063BLANK\u2063"  # stands for a blank in a sentence until the sentence is cut at its blanks
 
 
-def _with_blanks(text: str) -> str:
-    return _e(text).replace(_e(BLANK), '<span class="blank"></span>')
-
-
-def _lines(n: int) -> str:
-    return '<div class="write-line"></div>' * n
-
-
-def _label(text: str) -> str:
-    return f'<p class="field-label">{_e(text)}</p>' if text else ""
-
-
-def _hint(text: str) -> str:
-    return f'<p class="hint">{_e(text)}</p>' if text else ""
-
-
-def _box() -> str:
-    return '<span class="box" aria-hidden="true"></span>'
-
-
-def _ticks(items: list[str] | tuple[str, ...], columns: str = "") -> str:
-    css = f"ticks {columns}".strip()
-    return f'<ul class="{css}">' + "".join(f"<li>{_box()}<span>{_e(item)}</span></li>" for item in items) + "</ul>"
-
-
-def _field(label: str, lines: int, hint: str = "", extra: str = "") -> str:
-    return f'<div class="field">{_label(label)}{_hint(hint)}{extra}{_lines(lines)}</div>'
-
-
-def _scale(low: int, high: int, left: str, right: str) -> str:
-    numbers = "".join(f"<li>{n}</li>" for n in range(low, high + 1))
-    return (
-        f'<ul class="scale" aria-label="{low}–{high}">{numbers}</ul>'
-        f'<div class="ends"><span>{low} · {_e(left)}</span><span>{_e(right)} · {high}</span></div>'
-    )
+def _pieces(sentence: str) -> list[str]:
+    """The pieces of text between a sentence's blanks (the template puts a blank between each two)."""
+    return sentence.split(BLANK)
 
 
 def _duration(words: _Words, minutes: int) -> str:
@@ -314,61 +198,56 @@ def _duration(words: _Words, minutes: int) -> str:
 
 # ---------------------------------------------------------------- one builder per exercise
 #
-# Each takes the words, the content folder and the cell's options, and returns the page's body
-# below its heading and instructions. The question (``prompt``) is printed by the page.
+# Each takes the words, the content folder and the cell's options, gathers the texts of the
+# page's body below its heading and instructions, and has its macro in handout_parts.html make
+# the markup. The question (``prompt``) is printed by the page.
 
 
-def _checkin(words: _Words, folder: Path | None, options: dict) -> str:
+def _checkin(words: _Words, folder: Path | None, options: dict) -> Markup:
     scale = content.intensity(folder)
-    anchors = "".join(f"<dt>{n}</dt><dd>{_e(text)}</dd>" for n, text in scale.anchors.items())
-    return (
-        f'<div class="field">{_hint(words("checkin_feelings_label"))}{_ticks(content.feelings(folder), "four")}</div>'
-        + _field(words("checkin_other_label"), 1)
-        + f'<div class="field">{_label(scale.question)}{_hint(words("handout_circle"))}'
-        + _scale(scale.low, scale.high, scale.min_label, scale.max_label)
-        + f'<dl class="anchors">{anchors}</dl></div>'
-        + _care(words, scale)
+    return _parts().checkin(
+        feelings_hint=words("checkin_feelings_label"),
+        feelings=list(content.feelings(folder)),
+        other_label=words("checkin_other_label"),
+        question=scale.question,
+        circle=words("handout_circle"),
+        low=scale.low,
+        high=scale.high,
+        min_label=scale.min_label,
+        max_label=scale.max_label,
+        anchors=list(scale.anchors.items()),
+        care=_care(words, scale),
     )
 
 
-def _care(words: _Words, scale: content.IntensityScale) -> str:
+def _care(words: _Words, scale: content.IntensityScale) -> tuple[str, str] | None:
     """From a high rating up, how to take a break and reach the facilitator, as the app's note says.
     (The note's first words speak to one person on a screen; on a sheet everyone reads it.)"""
     care_from = getattr(scale, "care_from", None)
     if care_from is None or not words.has("care_reach"):
-        return ""
-    return f'<p class="note"><strong>{_e(words("handout_care_from", n=care_from))}</strong> {_e(words("care_reach"))}</p>'
+        return None
+    return words("handout_care_from", n=care_from), words("care_reach")
 
 
-def _stirs_up(words: _Words, folder: Path | None, options: dict) -> str:
+def _stirs_up(words: _Words, folder: Path | None, options: dict) -> Markup:
     items = [item["text"] for item in content.stirs_up(folder)]
-    return f'<div class="field">{_hint(words("choose_any"))}{_ticks(items)}</div>' + _field(
-        words("stirs_own_label"), LINES_SHORT
+    return _parts().stirs_up(
+        choose=words("choose_any"), items=items, own_label=words("stirs_own_label"), own_lines=LINES_SHORT
     )
 
 
-def _beliefs(words: _Words, folder: Path | None, options: dict) -> str:
+def _beliefs(words: _Words, folder: Path | None, options: dict) -> Markup:
     scale, beliefs = content.beliefs(folder)
-    head = "<tr><th></th>" + "".join(f'<th scope="col">{_e(label)}</th>' for label in scale) + "</tr>"
-    rows = "".join(
-        f'<tr><th scope="row">{_e(b["text"])}</th>' + f"<td>{_box()}</td>" * len(scale) + "</tr>" for b in beliefs
-    )
-    later = "".join(f"<li><strong>{_e(b['text'])}</strong><br>{_e(b['reflection'])}</li>" for b in beliefs)
-    return (
-        f'<table class="rating"><thead>{head}</thead><tbody>{rows}</tbody></table>'
-        f'<h2 class="later">{_e(words("handout_beliefs_after"))}</h2><ul>{later}</ul>'
-    )
+    return _parts().beliefs(scale_labels=list(scale), beliefs=beliefs, after=words("handout_beliefs_after"))
 
 
-def _private(label_key: str, lines: int, more: tuple[tuple[str, str], ...] = ()) -> Callable[[_Words, Path | None, dict], str]:
+def _private(label_key: str, lines: int, more: tuple[tuple[str, str], ...] = ()) -> Callable[[_Words, Path | None, dict], Markup]:
     """A box to write in, then each further box (label key, hint key) whose label is in ``ui.yaml``."""
 
-    def build(words: _Words, folder: Path | None, options: dict) -> str:
-        body = _field(words(label_key), lines)
-        for key, hint_key in more:
-            if words.has(key):
-                body += _field(words(key), lines, words.optional(hint_key))
-        return body
+    def build(words: _Words, folder: Path | None, options: dict) -> Markup:
+        boxes = [(words(label_key), lines, "")]
+        boxes += [(words(key), lines, words.optional(hint_key)) for key, hint_key in more if words.has(key)]
+        return _parts().fields(boxes)
 
     return build
 
@@ -377,62 +256,46 @@ def _private(label_key: str, lines: int, more: tuple[tuple[str, str], ...] = ())
 STORY_MORE = (("story_else_label", "story_else_hint"),)
 
 
-def _reframe(words: _Words, folder: Path | None, options: dict) -> str:
-    worries = []
-    for worry in content.reframes(folder):
-        worries.append(
-            f'<div class="worry"><div class="choice-line">{_box()}<span>{_e(worry["thought"])}</span></div>'
-            + _ticks(worry["readings"], "one")
-            + "</div>"
-        )
-    return (
-        _hint(words("reframe_readings_label"))
-        + "".join(worries)
-        + _field(words("reframe_own_label"), LINES_MEDIUM - 1)
+def _reframe(words: _Words, folder: Path | None, options: dict) -> Markup:
+    return _parts().reframe(
+        readings_hint=words("reframe_readings_label"),
+        worries=content.reframes(folder),
+        own_label=words("reframe_own_label"),
+        own_lines=LINES_MEDIUM - 1,
     )
 
 
-def _space_or_not(words: _Words, folder: Path | None, options: dict) -> str:
+def _space_or_not(words: _Words, folder: Path | None, options: dict) -> Markup:
     kinds, scenarios = content.scenarios(folder)
-    choices = "".join(f'<span class="choice">{_box()}<span>{_e(kind["label"])}</span></span>' for kind in kinds.values())
-    stories = "".join(f'<li><p>{_e(s["text"])}</p><div class="choices">{choices}</div></li>' for s in scenarios)
-    explained = "".join(f"<dt>{_e(k['label'])}</dt><dd>{_e(k['explain'])}</dd>" for k in kinds.values())
-    reading = "".join(
-        f"<li><strong>{_e(kinds[s['answer']]['label'])}.</strong> {_e(s['feedback'])}</li>" for s in scenarios
-    )
-    return (
-        f'<ol class="stories">{stories}</ol>'
-        f'<h2 class="later">{_e(words("scenarios_title"))}</h2><dl>{explained}</dl>'
-        f'<h2>{_e(words("handout_scenarios_reading"))}</h2><ol>{reading}</ol>'
+    return _parts().space_or_not(
+        kinds=kinds, scenarios=scenarios, title=words("scenarios_title"), reading_title=words("handout_scenarios_reading")
     )
 
 
-def _closeness(words: _Words, folder: Path | None, options: dict) -> str:
-    line = _scale(0, 10, words("line_left"), words("line_right"))
-    return (
-        f'<div class="field">{_label(words("line_me"))}{_hint(words("handout_circle"))}{line}</div>'
-        f'<div class="field">{_label(words("line_partner"))}{_hint(words("handout_circle"))}{line}</div>'
+def _closeness(words: _Words, folder: Path | None, options: dict) -> Markup:
+    return _parts().closeness(
+        me=words("line_me"),
+        partner=words("line_partner"),
+        circle=words("handout_circle"),
+        left=words("line_left"),
+        right=words("line_right"),
     )
 
 
-def _loop(words: _Words, folder: Path | None, options: dict) -> str:
+def _loop(words: _Words, folder: Path | None, options: dict) -> Markup:
     steps = ("when", "feel", "do", "they")
-    boxes = "".join(f'<div class="loop-step loop-{s}">{_label(words(f"loop_{s}"))}</div>' for s in steps)
     sentence = words("loop_sentence", **{s: BLANK for s in steps})
-    return (
-        f'<div class="loop">{boxes}<div class="loop-arrow" aria-hidden="true">↻</div></div>'
-        f'<p class="sentence">{_with_blanks(sentence)}</p>'
-    )
+    return _parts().loop_map(steps=[(s, words(f"loop_{s}")) for s in steps], sentence=_pieces(sentence))
 
 
-def _istatement(words: _Words, folder: Path | None, options: dict) -> str:
+def _istatement(words: _Words, folder: Path | None, options: dict) -> Markup:
     parts = ("happened", "feel", "need", "ask")
-    fields = "".join(
-        _field(words(f"istatement_{p}"), LINES_SHORT, words("handout_example", text=words(f"istatement_{p}_example")))
+    boxes = [
+        (words(f"istatement_{p}"), LINES_SHORT, words("handout_example", text=words(f"istatement_{p}_example")))
         for p in parts
-    )
+    ]
     sentence = words("istatement_sentence", **{p: BLANK for p in parts})
-    return fields + f'<div class="field">{_label(words("istatement_preview"))}<p class="sentence">{_with_blanks(sentence)}</p></div>'
+    return _parts().istatement(boxes=boxes, preview=words("istatement_preview"), sentence=_pieces(sentence))
 
 
 # The draft agreement's two kinds, as the builder holds them: for each field, its label key and
@@ -464,53 +327,46 @@ AGREEMENT_KINDS = (
 )
 
 
-def _agreement_guard(words: _Words) -> str:
-    """The guardrails above the draft, as the take-home prints them (or as the builder shows them)."""
+def _agreement_guard(words: _Words) -> tuple[str, list[str]] | None:
+    """The guardrails above the draft, as the take-home prints them (or as the builder shows them):
+    their title (or "") and their texts; ``None`` when ui.yaml has none."""
     parts = [words(f"agreement_guard_{p}") for p in ("proposal", "control", "safety") if words.has(f"agreement_guard_{p}")]
     if words.has("agreement_takehome_guard"):  # written for a page read away from the app
         parts = [words("agreement_takehome_guard")]
     if not parts:
-        return ""
-    title = f"<strong>{_e(words('agreement_guard_title'))}</strong><br>" if words.has("agreement_guard_title") else ""
-    return f'<p class="note">{title}{"<br>".join(_e(p) for p in parts)}</p>'
+        return None
+    return words.optional("agreement_guard_title"), parts
 
 
-def _agreement(words: _Words, folder: Path | None, options: dict) -> str:
+def _agreement(words: _Words, folder: Path | None, options: dict) -> Markup:
     ideas = content.rituals(folder)  # both kinds' lists, checked as the app checks them
     kinds = [(kind, fields) for kind, fields in AGREEMENT_KINDS if kind == "break" or words.has(f"agreement_kind_{kind}")]
-    parts = [_agreement_guard(words)]
-    if len(kinds) > 1:
-        choices = [f"<strong>{_e(words(f'agreement_kind_{k}'))}</strong>" + (
-            f"<br><span class=\"hint\">{_e(words(f'agreement_kind_{k}_hint'))}</span>" if words.has(f"agreement_kind_{k}_hint") else ""
-        ) for k, _ in kinds]
-        parts.append(
-            f'<div class="field">{_label(words("agreement_kind_question"))}<ul class="ticks one">'
-            + "".join(f"<li>{_box()}<span>{c}</span></li>" for c in choices)
-            + "</ul></div>"
-        )
+    several = len(kinds) > 1
+    choices = [(words(f"agreement_kind_{k}"), words.optional(f"agreement_kind_{k}_hint")) for k, _ in kinds] if several else []
+    shown = []
     for n, (kind, fields) in enumerate(kinds):
-        if len(kinds) > 1:  # each kind on its own page, to copy only the one that fits
-            parts.append(f'<h2 class="kind{" later" if n else ""}">{_e(words(f"agreement_kind_{kind}"))}</h2>')
+        boxes = []
         for label_key, list_key, example_key in fields:
-            hint, extra = "", ""
+            hint = ""
             if label_key == "agreement_length":
                 low, high = _duration(words, ideas["min_minutes"]), _duration(words, ideas["max_minutes"])
                 hint = words("agreement_length_hint", low=low, high=high)
             if example_key:
                 hint = words("handout_example", text=words(example_key))
-            if ideas.get(list_key):
-                extra = (
-                    _hint(words("handout_ideas"))
-                    + '<ul class="ideas">'
-                    + "".join(f"<li>{_e(idea)}</li>" for idea in ideas[list_key])
-                    + "</ul>"
-                )
             lines = 1 if label_key == "agreement_length" else LINES_SHORT
-            parts.append(_field(words(label_key), lines, hint, extra))
-    return f'<div class="card">{"".join(parts)}</div>'
+            boxes.append((words(label_key), lines, hint, list(ideas.get(list_key) or ()) if list_key else []))
+        # each kind on its own page when there are two, to copy only the one that fits
+        shown.append((words(f"agreement_kind_{kind}") if several else "", n > 0, boxes))
+    return _parts().agreement(
+        guard=_agreement_guard(words),
+        question=words("agreement_kind_question") if several else "",
+        choices=choices,
+        kinds=shown,
+        ideas_hint=words("handout_ideas") if any(box[3] for _, _, boxes in shown for box in boxes) else "",
+    )
 
 
-def _pause(words: _Words, folder: Path | None, options: dict) -> str:
+def _pause(words: _Words, folder: Path | None, options: dict) -> Markup:
     kind = options.get("kind", "breathing")
     pauses = content.pauses(folder)
     if kind not in pauses:
@@ -518,17 +374,15 @@ def _pause(words: _Words, folder: Path | None, options: dict) -> str:
     spec = pauses[kind]
     if kind == "breathing":
         seconds = (spec["in_seconds"] + spec["out_seconds"]) * spec["rounds"]
-        body = _hint(spec["intro"])
+        intro, steps = spec["intro"], None
     else:
         seconds = sum(step["seconds"] for step in spec["steps"])
-        body = _hint(spec.get("credit", "")) + '<ol class="steps">' + "".join(
-            f"<li>{_e(step['text'])}</li>" for step in spec["steps"]
-        ) + "</ol>"
+        intro, steps = spec.get("credit", ""), [step["text"] for step in spec["steps"]]
     minutes = max(1, round(seconds / 60))
-    return f'<p class="question">{_e(spec["title"])}</p>{body}{_hint(words("pause_length", minutes=minutes))}'
+    return _parts().pause(title=spec["title"], intro=intro, steps=steps, length=words("pause_length", minutes=minutes))
 
 
-EXERCISES: dict[str, Callable[[_Words, Path | None, dict], str]] = {
+EXERCISES: dict[str, Callable[[_Words, Path | None, dict], Markup]] = {
     "CheckIn": _checkin,
     "StirsUp": _stirs_up,
     "BeliefRatings": _beliefs,
@@ -589,30 +443,26 @@ def help_line(words: _Words, res: content.Resources) -> str:
     return words("handout_help_line", services=" · ".join(parts))
 
 
-def _resources_section(words: _Words, res: content.Resources) -> str:
-    """The services of ``resources.yaml`` in full, by group, as the Help panel lists them."""
+def _services(words: _Words, res: content.Resources) -> dict[str, Any]:
+    """The services of ``resources.yaml`` in full, by group, as the Help panel lists them (the end
+    of the safety plan, ``templates/handout_text.html``)."""
 
-    def entry(service: content.Service) -> str:
-        line = f"<strong>{_e(service.name)}</strong>"
-        how = [_contact_words(words, c) for c in service.contacts]
-        if how:
-            line += " · " + _e(", ".join(how))
-        return f"<li>{line}<br>{_e(service.what)}</li>"
+    def entry(service: content.Service) -> dict[str, str]:
+        how = ", ".join(_contact_words(words, c) for c in service.contacts)
+        return {"name": service.name, "how": how, "what": service.what}
 
-    parts = [f"<h2>{_e(words('help_title'))}</h2>", f"<p>{_e(words('help_intro'))}</p>"]
-    if res.emergency:
-        notes = [c.note for c in res.emergency_contacts if c.note]  # e.g. "then press 55"
-        notes += [res.emergency_note] if res.emergency_note else []
-        parts.append(
-            f"<p><strong>{_e(words('help_emergency', country=res.country_name, number=res.emergency))}</strong>"
-            + "".join(f"<br>{_e(n)}" for n in notes)
-            + "</p>"
-        )
-    for group, items in res.grouped():
-        parts.append(f"<h3>{_e(words(f'help_group_{group}'))}</h3><ul>" + "".join(entry(s) for s in items) + "</ul>")
+    groups = [(words(f"help_group_{group}"), [entry(s) for s in items]) for group, items in res.grouped()]
     if res.international:
-        parts.append(f"<h3>{_e(words('help_international'))}</h3><ul>" + "".join(entry(s) for s in res.international) + "</ul>")
-    return '<section class="resources">' + "".join(parts) + "</section>"
+        groups.append((words("help_international"), [entry(s) for s in res.international]))
+    notes = [c.note for c in res.emergency_contacts if c.note]  # e.g. "then press 55"
+    notes += [res.emergency_note] if res.emergency_note else []
+    return {
+        "title": words("help_title"),
+        "intro": words("help_intro"),
+        "emergency": words("help_emergency", country=res.country_name, number=res.emergency) if res.emergency else "",
+        "notes": notes,
+        "groups": groups,
+    }
 
 
 def content_month(res: content.Resources, folder: Path | None = None) -> str:
@@ -648,23 +498,22 @@ class _Kit:
         self.folder = folder
         self.words = _Words(folder)
         self.resources = content.resources(folder)
-        self.footer = (
-            '<footer class="handout-footer">'
-            f'<p class="help">{_e(help_line(self.words, self.resources))}</p>'
-            f'<p>{_e(self.words("handout_footer", kit=self.words("app_title"), month=content_month(self.resources, folder)))}</p>'
-            "</footer>"
-        )
+        self.footer = {
+            "help": help_line(self.words, self.resources),
+            "kit": self.words("handout_footer", kit=self.words("app_title"), month=content_month(self.resources, folder)),
+        }
 
-    def page(self, title: str, kicker: str, body: str, css: str = "") -> str:
-        body_class = f' class="{css}"' if css else ""
-        return (
-            "<!DOCTYPE html>\n"
-            '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{_e(self.words('app_title'))}: {_e(title)}</title>\n"
-            f"<style>{STYLE}</style>\n</head>\n<body{body_class}>\n<main>\n"
-            f'<p class="kicker">{_e(kicker)}</p>\n'
-            f"{body}\n</main>\n{self.footer}\n</body>\n</html>\n"
+    def page(self, template: str, title: str, kicker: str, css: str = "", **context: Any) -> str:
+        """A whole page: ``template`` (which extends handout.html) with the kit's head and footer."""
+        return templating.render(
+            template,
+            app_title=self.words("app_title"),
+            title=title,
+            kicker=kicker,
+            body_class=css,
+            side_margin_mm=SIDE_MARGIN_MM,
+            footer=self.footer,
+            **context,
         )
 
 
@@ -696,13 +545,18 @@ def _exercise_handout(kit: _Kit, cell: ExerciseCell, filename: str) -> Handout:
         raise HandoutError(f"{cell.where}: {error}") from None
     prompt = cell.options.get("prompt", "")
     theme = words("handout_theme", number=cell.theme.number, title=cell.theme.title)
-    page = (
-        f"<h1>{_e(title)}</h1>\n"
-        + (f'<div class="intro">{to_html(intro)}</div>\n' if intro else "")
-        + (f'<p class="question">{_e(prompt)}</p>\n' if isinstance(prompt, str) and prompt.strip() else "")
-        + body
+    page = kit.page(
+        "handout_exercise.html",
+        title,
+        f"{words('app_title')} · {theme}",
+        heading=title,
+        # Safe to mark: the notebook's markdown cell as workshop.markdown.to_html renders it, raw
+        # HTML off and every character of the source escaped by markdown-it.
+        intro=Markup(to_html(intro)) if intro else "",
+        question=prompt if isinstance(prompt, str) and prompt.strip() else "",
+        body=body,  # the exercise's macro: made, and escaped, by the template
     )
-    return Handout(filename, title, theme, "exercise", kit.page(title, f"{words('app_title')} · {theme}", page))
+    return Handout(filename, title, theme, "exercise", page)
 
 
 # -- text handouts
@@ -729,15 +583,21 @@ def _escape_underscores(markdown: str) -> str:
     return "\n".join(out) + "\n"
 
 
-_INNERMOST = re.compile(r"<(p|li)>((?:(?!<(?:p|li|ul|ol|div)\b).)*?)</\1>", re.S)
+_INNERMOST = re.compile(r"(<(p|li)>)((?:(?!<(?:p|li|ul|ol|div)\b).)*?)(</\2>)", re.DOTALL)
+_UNDERSCORE_CELL = re.compile(r'<td(?: style="text-align:(left|right|center)")?>\s*_{3,}\s*</td>')
+_TEXT = re.compile(r">[^<]+<")
 
 
 def _writing_lines(rendered: str) -> str:
     """In a paragraph or list item, a line of underscores becomes a line to write on; a run of
-    underscores inside a sentence becomes a blank to fill in."""
+    underscores inside a sentence becomes a blank to fill in.
+
+    ``rendered`` is workshop.markdown.to_html's output; its own tags are kept as they are, cut
+    where a line to write on comes, and every new part is a macro of handout_parts.html."""
+    parts_of = _parts()
 
     def block(match: re.Match) -> str:
-        tag, inner = match.group(1), match.group(2)
+        opening, tag, inner, closing = match.groups()
         if not _UNDERSCORES.search(inner):
             return match.group(0)
         parts: list[str] = []
@@ -746,29 +606,26 @@ def _writing_lines(rendered: str) -> str:
         def flush() -> None:
             if text:
                 joined = "\n".join(text)
-                parts.append(f"<p>{joined}</p>" if tag == "p" else joined)
+                parts.append(opening + joined + closing if tag == "p" else joined)
                 text.clear()
 
         for line in inner.split("\n"):
             if _ONLY_UNDERSCORES.match(line):
                 flush()
-                parts.append('<div class="write-line"></div>')
+                parts.append(parts_of.write_line())
             else:
                 text.append(line)
         flush()
-        return "".join(parts) if tag == "p" else f"<li>{''.join(parts)}</li>"
+        return "".join(parts) if tag == "p" else opening + "".join(parts) + closing
 
     rendered = _INNERMOST.sub(block, rendered)
     # a table cell of underscores: room to write in the cell itself
-    rendered = re.sub(r"<td([^>]*)>\s*_{3,}\s*</td>", r'<td\1 class="write-cell"></td>', rendered)
+    rendered = _UNDERSCORE_CELL.sub(lambda cell: parts_of.write_cell(cell.group(1) or ""), rendered)
 
     def blanks(match: re.Match) -> str:
-        return _UNDERSCORES.sub(
-            lambda run: f'<span class="blank" style="width: {min(len(run.group(0)), 60) * 0.45:.1f}em"></span>',
-            match.group(0),
-        )
+        return _UNDERSCORES.sub(lambda run: parts_of.blank(f"{min(len(run.group(0)), 60) * 0.45:.1f}em"), match.group(0))
 
-    return re.sub(r">[^<]+<", blanks, rendered)
+    return _TEXT.sub(blanks, rendered)
 
 
 def text_files(folder: Path | None = None) -> list[Path]:
@@ -785,11 +642,14 @@ def _text_handout(kit: _Kit, path: Path) -> Handout:
         raise HandoutError(f"{path}: the handout is empty")
     heading, _ = _split_intro(markdown)
     title = heading or path.stem.replace("_", " ").capitalize()
-    body = _writing_lines(to_html(_escape_underscores(markdown)))
-    if path.stem == SAFETY_PLAN:
-        body += _resources_section(kit.words, kit.resources)
+    # Safe to mark: the file as workshop.markdown.to_html renders it (raw HTML off, every character
+    # of the source escaped by markdown-it), with its underscores swapped for handout_parts.html's
+    # lines to write on and blanks, which that template made and escaped.
+    text = Markup(_writing_lines(to_html(_escape_underscores(markdown))))
+    services = _services(kit.words, kit.resources) if path.stem == SAFETY_PLAN else None
     css = "one-page" if path.stem in ONE_PAGE else ""
-    return Handout(f"{path.stem}.html", title, path.name, "text", kit.page(title, kit.words("app_title"), body, css))
+    page = kit.page("handout_text.html", title, kit.words("app_title"), css, text=text, services=services)
+    return Handout(f"{path.stem}.html", title, path.name, "text", page)
 
 
 # -- everything
@@ -821,22 +681,18 @@ def index_html(pages: list[Handout], folder: Path | None = None) -> str:
     """The page that lists every handout, with a link to each."""
     kit = _Kit(folder)
     words = kit.words
-
-    def items(group: list[Handout]) -> str:
-        return "".join(
-            f'<li><a href="{_e(h.filename)}">{_e(h.title)}</a> <span class="where">· {_e(h.where)}</span></li>'
-            for h in group
-        )
-
-    exercises = [h for h in pages if h.kind == "exercise"]
     texts = [h for h in pages if h.kind == "text"]
-    body = (
-        f"<h1>{_e(words('handout_index_title'))}</h1>\n<p>{_e(words('handout_index_intro'))}</p>\n"
-        f'<nav class="handouts">\n<h2>{_e(words("handout_index_exercises"))}</h2>\n<ol>{items(exercises)}</ol>\n'
-        + (f'<h2>{_e(words("handout_index_texts"))}</h2>\n<ul>{items(texts)}</ul>\n' if texts else "")
-        + "</nav>"
+    return kit.page(
+        "handout_index.html",
+        words("handout_index_title"),
+        words("app_title"),
+        heading=words("handout_index_title"),
+        intro=words("handout_index_intro"),
+        exercises_title=words("handout_index_exercises"),
+        exercises=[h for h in pages if h.kind == "exercise"],
+        texts_title=words("handout_index_texts") if texts else "",
+        texts=texts,
     )
-    return kit.page(words("handout_index_title"), words("app_title"), body)
 
 
 def build(out: Path | None = None, notebooks: Path | None = None, folder: Path | None = None) -> list[Path]:

@@ -9,10 +9,12 @@ as a link that calls or texts it when tapped.
 
 from __future__ import annotations
 
-import html
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+
+# cheap to import: Jinja2 itself is imported on the first page, not with the kernel
+from . import templating
 
 
 @dataclass
@@ -57,32 +59,6 @@ class Helplines:
 _SAFE_HREF = re.compile(r"^(tel:\+?\d{3,15}|sms:\+?\d{3,15}(\?&body=[A-Za-z0-9%._~-]+)?|https://[^\s\"'<>`\\]+)$")
 
 
-_STYLE = """
-@page { margin: 16mm 15mm; }
-* { box-sizing: border-box; }
-body { font-family: Georgia, "Times New Roman", serif; color: #1f2d33; max-width: 44rem; margin: 2rem auto;
-       padding: 0 1rem; line-height: 1.5; font-size: 12pt; }
-h1 { font-size: 20pt; margin: 0 0 0.2rem; }
-.intro { color: #475a61; margin: 0 0 1.2rem; }
-section { border-top: 1px solid #d8d0c4; padding: 0.6rem 0 0.2rem; break-inside: avoid; page-break-inside: avoid; }
-h2 { font-size: 13pt; margin: 0.2rem 0 0.4rem; }
-dl { margin: 0; display: grid; grid-template-columns: minmax(7rem, 30%) 1fr; gap: 0.25rem 1rem; }
-dt { font-weight: bold; }
-dd { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
-p.line { margin: 0.2rem 0; white-space: pre-wrap; overflow-wrap: anywhere; }
-.agreement { border: 2px solid #2b6660; border-radius: 10px; padding: 0.6rem 1rem; }
-footer { margin-top: 1.5rem; color: #475a61; font-size: 10pt; border-top: 1px solid #d8d0c4; padding-top: 0.6rem; }
-.print { font: inherit; padding: 0.4rem 1rem; margin: 0 0 1rem; }
-a { color: inherit; overflow-wrap: anywhere; }
-section.helplines { break-inside: auto; page-break-inside: auto; }
-.helplines h3 { font-size: 12pt; margin: 0.6rem 0 0.2rem; }
-.helplines ul { margin: 0.1rem 0 0.4rem; padding-left: 1.2rem; }
-.helplines li { break-inside: avoid; page-break-inside: avoid; }
-.helplines .what { display: block; color: #475a61; }
-@media print { .print { display: none; } body { margin: 0 auto; } }
-"""
-
-
 def render(
     title: str,
     intro: str,
@@ -93,53 +69,36 @@ def render(
     language: str = "en",
     helplines: Helplines | None = None,
 ) -> str:
-    """The whole page. Every text is escaped; the page loads nothing from anywhere (its only
-    links are the helplines', which a reader follows: tel:, sms: and https)."""
-    parts = []
+    """The whole page (``templates/takehome.html``). Every text is escaped by the template; the
+    page loads nothing from anywhere (its only links are the helplines', which a reader follows:
+    tel:, sms: and https)."""
+    shown = []
     for section in sections:
         lines = list(section.lines)
-        labelled = [(k, v) for k, v in lines if k]
-        plain = [v for k, v in lines if not k]
-        body = "".join(f'<p class="line">{html.escape(v)}</p>' for v in plain)
-        if labelled:
-            body += "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in labelled) + "</dl>"
-        css = ' class="agreement"' if highlight and section.title == highlight else ""
-        parts.append(f"<section{css}><h2>{html.escape(section.title)}</h2>{body}</section>")
+        shown.append(
+            {
+                "title": section.title,
+                "plain": [text for label, text in lines if not label],
+                "labelled": [(label, text) for label, text in lines if label],
+            }
+        )
     if helplines is not None:
-        parts.append(_helplines_html(helplines))
-    return (
-        f'<!DOCTYPE html><html lang="{html.escape(language)}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body><main>"
-        f'<button class="print" type="button" onclick="window.print()">{html.escape(print_label)}</button>'
-        f"<h1>{html.escape(title)}</h1><p class=\"intro\">{html.escape(intro)}</p>"
-        + "".join(parts)
-        + f"</main><footer>{html.escape(footer)}</footer></body></html>"
+        _check_links(helplines)
+    return templating.render(
+        "takehome.html",
+        lang=language,
+        title=title,
+        intro=intro,
+        sections=shown,
+        footer=footer,
+        print_label=print_label,
+        highlight=highlight,
+        helplines=helplines,
     )
 
 
-def _link(link: Link) -> str:
-    if not _SAFE_HREF.match(link.href):
-        raise ValueError(f"not a tel:, sms: or https link: {link.href[:60]!r}")
-    new_tab = ' target="_blank" rel="noopener noreferrer"' if link.href.startswith("https://") else ""
-    note = f" {html.escape(link.note)}" if link.note else ""
-    return f'<a href="{html.escape(link.href)}"{new_tab}>{html.escape(link.label)}</a>{note}'
-
-
-def _helplines_html(helplines: Helplines) -> str:
-    parts = [f"<h2>{html.escape(helplines.title)}</h2>"]
-    if helplines.intro:
-        parts.append(f'<p class="line">{html.escape(helplines.intro)}</p>')
-    if helplines.emergency:
-        line = f"<strong>{html.escape(helplines.emergency_lead)}{', '.join(_link(k) for k in helplines.emergency)}</strong>"
-        line += "".join(f"<br>{html.escape(note)}" for note in helplines.emergency_notes)
-        parts.append(f'<p class="line emergency">{line}</p>')
-    for heading, services in helplines.groups:
-        items = "".join(
-            f"<li><strong>{html.escape(s.name)}</strong>"
-            f'<span class="what">{html.escape(s.what)}</span>'
-            "<ul>" + "".join(f"<li>{_link(k)}</li>" for k in s.links) + "</ul></li>"
-            for s in services
-        )
-        parts.append(f"<h3>{html.escape(heading)}</h3><ul>{items}</ul>")
-    return '<section class="helplines">' + "".join(parts) + "</section>"
+def _check_links(helplines: Helplines) -> None:
+    """Refuse any link but a number to call or text, or an https address."""
+    for link in [*helplines.emergency, *(k for _, services in helplines.groups for s in services for k in s.links)]:
+        if not _SAFE_HREF.match(link.href):
+            raise ValueError(f"not a tel:, sms: or https link: {link.href[:60]!r}")

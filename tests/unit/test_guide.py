@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -147,9 +148,8 @@ def test_every_relative_link_resolves(path: Path):
         if not dest.exists():
             broken.append(href)
             continue
-        if fragment:
-            if dest.suffix != ".md" or fragment not in guide.heading_ids(dest.read_text(encoding="utf-8")):
-                broken.append(href)
+        if fragment and (dest.suffix != ".md" or fragment not in guide.heading_ids(dest.read_text(encoding="utf-8"))):
+            broken.append(href)
     assert not broken, f"{path.name}: these links lead nowhere: {broken}"
 
 
@@ -270,3 +270,59 @@ def test_the_90_minute_plan_adds_up_and_its_clock_agrees():
         themes += [int(n) for n in re.findall(r"\d", theme)]
     assert clock == 90
     assert themes.index(5) < themes.index(6)
+
+
+# ------------------------------------------------------------------ escaped by construction
+
+#: what a guide file might hold by mistake or by malice: markup, an attribute break-out and
+#: right-to-left overrides (a file on disk is UTF-8, so half characters come by file name only)
+HOSTILE = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "\u202eevil\u202c and after", "\u202ethe rest")
+
+
+def _texts_and_tags(text: str) -> tuple[list[str], list[str], list[str]]:
+    """The page's texts, tags and event-handler attributes, as a browser reads them."""
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.texts: list[str] = []
+            self.tags: list[str] = []
+            self.handlers: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+            self.handlers += [name for name, _ in attrs if name.startswith("on")]
+
+        def handle_data(self, data):
+            self.texts.append(data)
+
+    reader = Reader()
+    reader.feed(text)
+    reader.close()
+    return reader.texts, reader.tags, reader.handlers
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_text_in_a_guide_file_is_shown_as_text(tmp_path: Path, hostile: str):
+    """Written as a guide file's heading (the contents list's entry), a paragraph, a code span, a
+    link's words and a missing file's name, is every piece shown as text and nothing run or loaded?"""
+    (tmp_path / "README.md").write_text("# Guide\n\n[More](more.md)\n", encoding="utf-8")
+    (tmp_path / "more.md").write_text(
+        f"# {hostile}\n\n{hostile}\n\n`{hostile}`\n\n[{hostile}](more.md) [{hostile}](../nowhere.md)\n\n![{hostile}](x.png)\n",
+        encoding="utf-8",
+    )
+    text = guide.build(tmp_path / "out" / "g.html", tmp_path).read_text(encoding="utf-8")
+    texts, tags, handlers = _texts_and_tags(text)
+    assert "script" not in tags and "img" not in tags and not handlers, (tags, handlers)
+    assert texts.count(hostile) >= 3  # the contents list, the code span, and the heading or a link
+    assert "<script>" not in text and "<img" not in text
+
+
+def test_a_guide_file_whose_name_cannot_be_read_still_prints(tmp_path: Path):
+    """A file named in another encoding (its name holds half characters, as Python reads it) without
+    a heading of its own: does the guide still build, with U+FFFD where the name could not be read?"""
+    (tmp_path / "README.md").write_text("# Guide\n\nText.\n", encoding="utf-8")
+    odd = tmp_path / os.fsdecode(b"caf\xe9 notes.md")
+    odd.write_text("No heading here.\n", encoding="utf-8")
+    text = guide.build(tmp_path / "out" / "g.html", tmp_path).read_text(encoding="utf-8")
+    assert "caf\ufffd notes" in text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import html
 import inspect
 import json
 import os
@@ -46,10 +45,10 @@ def notebook_exercises() -> list[tuple[int, str, dict]]:
                 if isinstance(node, ast.ImportFrom) and node.module == "widgets":
                     imported |= {alias.asname or alias.name for alias in node.names}
                 call = getattr(node, "value", None)
-                if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in imported:
-                    if call.func.id != "TakeHome":
-                        kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
-                        found.append((int(match.group(1)), call.func.id, kwargs))
+                exercise = isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in imported
+                if exercise and call.func.id != "TakeHome":
+                    kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+                    found.append((int(match.group(1)), call.func.id, kwargs))
     return found
 
 
@@ -96,6 +95,26 @@ class _Page(HTMLParser):
         self.stack.pop()
 
 
+class _Text(HTMLParser):
+    """The text of a page, character references read."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def text_of(markup: str) -> str:
+    """What a reader sees of ``markup``: its text, with ``&#39;`` and ``&#x27;`` both read as "'".
+    A text that is there only as markup (not escaped) is not in it."""
+    reader = _Text()
+    reader.feed(markup)
+    reader.close()
+    return "".join(reader.parts)
+
+
 def parse(text: str) -> _Page:
     page = _Page()
     page.feed(text)
@@ -139,7 +158,7 @@ def test_every_exercise_in_the_notebooks_has_a_handout():
     for number, name, kwargs in expected:
         prompt = kwargs.get("prompt")
         if prompt:
-            mine = [h for h in pages if int(h.filename[:2]) == number and html.escape(prompt) in h.html]
+            mine = [h for h in pages if int(h.filename[:2]) == number and prompt in text_of(h.html)]
             assert mine, f"no handout of theme {number} asks {prompt!r} ({name})"
     assert not any("take-home" in h.filename for h in pages), "TakeHome is a download, not an exercise"
 
@@ -152,12 +171,12 @@ def test_every_exercise_class_has_a_paper_version():
 
 def test_the_exercise_handouts_use_the_content_files(built: dict[str, str]):
     """Do the handouts print the lists of the content files the app uses (feelings, items, scenarios…)?"""
-    pages = "\n".join(built.values())
+    pages = text_of("\n".join(built.values()))
     expect = list(content.feelings()) + [i["text"] for i in content.stirs_up()]
     expect += [b["text"] for b in content.beliefs()[1]] + [w["thought"] for w in content.reframes()]
     expect += [s["text"] for s in content.scenarios()[1]] + [s["text"] for s in content.pauses()["self-compassion"]["steps"]]
     expect += list(content.rituals()["signals"]) + [content.intensity().question]
-    missing = [text for text in expect if html.escape(text) not in pages]
+    missing = [text for text in expect if text not in pages]
     assert not missing, f"not on any handout: {missing[:5]}"
 
 
@@ -165,19 +184,19 @@ def test_labels_that_follow_ui_yaml_are_printed(built: dict[str, str]):
     """Do the story's second box, the agreement's guardrails and its longer time apart appear on
     paper whenever ui.yaml has their words?"""
     ui = content.ui_text()
-    pages = "\n".join(built.values())
+    pages = text_of("\n".join(built.values()))
     for key in ("story_else_label", "agreement_kind_longer", "agreement_how_often", "agreement_takehome_guard"):
         if key in ui:
-            assert html.escape(ui[key]) in pages, key
+            assert ui[key] in pages, key
 
 
 def test_an_unknown_exercise_stops_the_build_and_names_the_cell(tmp_path: Path):
     """Does a class the handouts do not know fail the build with the notebook's name and the cell?"""
     notebook = {
         "cells": [
-            {"cell_type": "markdown", "metadata": {}, "source": "# A theme"},
-            {"cell_type": "code", "metadata": {}, "source": "from widgets import Mystery", "outputs": [], "execution_count": None},
-            {"cell_type": "code", "metadata": {}, "source": 'Mystery(prompt="?")', "outputs": [], "execution_count": None},
+            {"cell_type": "markdown", "id": "title", "metadata": {}, "source": "# A theme"},
+            {"cell_type": "code", "id": "imports", "metadata": {}, "source": "from widgets import Mystery", "outputs": [], "execution_count": None},
+            {"cell_type": "code", "id": "mystery", "metadata": {}, "source": 'Mystery(prompt="?")', "outputs": [], "execution_count": None},
         ],
         "metadata": {},
         "nbformat": 4,
@@ -193,7 +212,7 @@ def test_a_cell_is_read_and_never_run(tmp_path: Path):
     canary = tmp_path / "ran"
     source = f"CheckIn(prompt=open({str(canary)!r}, 'w').write('x'))"
     notebook = {
-        "cells": [{"cell_type": "code", "metadata": {}, "source": source, "outputs": [], "execution_count": None}],
+        "cells": [{"cell_type": "code", "id": "canary", "metadata": {}, "source": source, "outputs": [], "execution_count": None}],
         "metadata": {},
         "nbformat": 4,
         "nbformat_minor": 5,
@@ -252,7 +271,7 @@ def test_the_safety_plan_ends_with_every_crisis_service(built: dict[str, str]):
     tail = built["safety_plan.html"].split('<section class="resources">', 1)
     assert len(tail) == 2, "the safety plan has no list of services"
     for service in (*res.services, *res.international):
-        assert html.escape(service.name) in tail[1], service.name
+        assert service.name in text_of(tail[1]), service.name
     assert res.emergency in tail[1]
 
 
@@ -262,11 +281,11 @@ def test_every_handout_carries_the_help_line_and_the_contents_month(built: dict[
     ui = content.ui_text()
     month = handouts.content_month(res)
     assert re.match(r"^20\d\d-\d\d$", month)
-    first = html.escape(res.services[0].name)
+    first = res.services[0].name
     for name, text in built.items():
-        footer = text.split('<footer class="handout-footer">', 1)[-1]
+        footer = text_of(text.split('<footer class="handout-footer">', 1)[-1])
         assert res.emergency in footer and first in footer, name
-        assert html.escape(ui["app_title"]) in footer and month in footer, name
+        assert ui["app_title"] in footer and month in footer, name
 
 
 # ------------------------------------------------------------------ pages that print and load nothing
@@ -376,3 +395,61 @@ def test_the_builder_does_not_import_the_ui_layer():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=KIT, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------ escaped by construction
+
+#: what a content value might hold: markup, an attribute break-out, half characters (a JSON or
+#: YAML escape gives them) and right-to-left overrides
+HOSTILE = (
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "half \ud83d of an emoji",
+    "\udfff",
+    "pair \ud83d\ude00 joined",
+    "\u202eevil\u202c and after",
+)
+
+
+def whole(text: str) -> str:
+    """``text`` as a page can hold it: two halves of a character joined, a half alone as U+FFFD."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_content_is_shown_as_text_on_every_handout(content_copy: Path, tmp_path: Path, hostile: str):
+    """Given as the kit's name in ui.yaml, a notebook's heading, instructions and question, and a text
+    handout's heading and words, is every value shown as text on the pages written (index included),
+    with nothing run or loaded, and half characters made whole or U+FFFD?"""
+    plain = whole(hostile) == hostile  # the content folder refuses half characters: only a notebook can give them
+    if plain:
+        ui = content_copy / "ui.yaml"
+        named = re.sub(r"(?m)^app_title:.*$", lambda _: f"app_title: {json.dumps(hostile)}", ui.read_text(encoding="utf-8"))
+        ui.write_text(named, encoding="utf-8")
+        (content_copy / "handouts" / "practice.md").write_text(f"# {hostile}\n\n{hostile}: ______\n", encoding="utf-8")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "id": "title", "metadata": {}, "source": "# A theme"},
+            {"cell_type": "markdown", "id": "intro", "metadata": {}, "source": f"## {hostile}\n\n{hostile}"},
+            {"cell_type": "code", "id": "checkin", "metadata": {}, "source": f"CheckIn(prompt={hostile!r})", "outputs": [],
+             "execution_count": None},
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (notebooks / "00_a_theme.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    written = handouts.build(tmp_path / "out", notebooks=notebooks, folder=content_copy)
+    assert len(written) == (3 if plain else 2)
+    for path in written:
+        text = path.read_text(encoding="utf-8")
+        page = parse(text)
+        assert page.tags["script"] == 0 and page.tags["img"] == 0 and not page.handlers, path.name
+        assert not page.errors and not page.stack, f"{path.name}: {page.errors[:3] or page.stack}"
+        if plain:  # the kit's name: in the title, the kicker and the footer of every page
+            assert text_of(text).count(hostile) >= 3, path.name
+    exercise = next(path for path in written if path.name.startswith("00-")).read_text(encoding="utf-8")
+    # the notebook's heading (in the title and the h1) and the question, and the kit's name three times
+    assert text_of(exercise).count(whole(hostile)) >= 3 + (3 if plain else 0)
