@@ -1,100 +1,302 @@
-"""Contracts with the private parts of Voila, Jupyter Server, Tornado, ipywidgets and IPython that the kit
-touches. Each test names one internal and fails loudly, with where the kit uses it, when an upgrade
-changes it: the behaviour tests would show the break only as a symptom (a kernel that is never freed,
-a page that never loads). docs/architecture.md lists the same internals."""
+"""Contracts with the parts of Voila, Jupyter Server, Tornado, ipywidgets and IPython that the kit touches.
+
+Each contract test names one internal, where the kit uses it and why it must stay, and fails loudly when an
+upgrade changes it: the behaviour tests would show the break only as a symptom (a kernel that is never freed,
+a page that never loads). docs/architecture.md ("Private internals touched") lists the same internals.
+
+The inventory is data, below:
+
+- ``BEFORE``: the thirteen Voila / Jupyter Server / Tornado internals the serving code used before issue 14.
+- ``INTERNALS``: those still used (six), each with where and why, and the strings that show the use in the
+  kit's files (``test_each_listed_internal_is_still_used`` fails when one is no longer used: drop it then).
+- ``RETIRED``: those replaced by an extension point, and what replaced them (``test_no_retired_internal_is_used_again``).
+- ``EXTENSION_POINTS``: public parts the kit builds on whose behaviour it relies on; each has a test too.
+- ``OTHER_INTERNALS``: ipywidgets, IPython and ipykernel internals of the widgets layer (not serving).
+
+``test_every_private_name_the_serving_code_touches_is_its_own_or_listed`` reads every ``._name`` in
+workshop/serving/*.py: each is the kit's own or listed here, so a new one cannot slip in unlisted.
+"""
 
 from __future__ import annotations
 
 import inspect
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVING = ROOT / "workshop" / "serving"
 
 
 def source(obj) -> str:
     return inspect.getsource(obj)
 
 
-def test_voila_keeps_its_warm_seats_in_pools_of_futures_and_starts_them_in_initialize():
-    """Voila 0.5's preheating kernel manager: ``_pools`` (notebook -> list of futures of {"kernel_id": …})
-    and ``_initialize(notebook_path, kernel_id, **kwargs)``. Used by voila_app.warm_seats,
-    replace_lost_seats, CappedVoilaHandler and AwayBook."""
+@dataclass(frozen=True)
+class Internal:
+    name: str
+    owner: str
+    #: file (from the checkout's root) -> a string that shows the kit uses the internal there
+    used_in: dict
+    why: str
+
+
+#: before issue 14 (point 4): the serving code's Voila / Jupyter Server / Tornado internals
+BEFORE = (
+    "voila.static_file_handler.collect_static_paths replaced (module global)",
+    "MappingKernelManager._kernel_buffers (read, entries popped, streams closed)",
+    "VoilaKernelManager._pools (read; a dead seat popped)",
+    "VoilaKernelManager._initialize (wrapped on the instance)",
+    "shutdown_kernel replaced on the kernel manager instance",
+    "GZipContentEncoding._gzipping",
+    "GZipContentEncoding._compressible_type",
+    "the shape of Voila.init_handlers()'s list (page handler swapped, away handler put before it)",
+    "app.listen wrapped on Voila's Tornado application (max_body_size)",
+    "VOILA_PREHEAT / VOILA_KERNEL_ID / VOILA_APP_IP / VOILA_APP_PORT and the voila/query/<kernel> websocket",
+    "voila/api/shutdown/<kernel> beacon with an _xsrf form field",
+    "the lab template's blocks (notebook_css, body_header, super.super()) and window.voila_process",
+    "model.widget_manager.kernel (statusChanged, connectionStatusChanged, reconnect, serverSettings)",
+)
+
+INTERNALS = (
+    Internal(
+        "VoilaKernelManager._pools (read; a dead seat popped) and fill_if_needed",
+        "Voila 0.5",
+        {"workshop/serving/kernels.py": "._pools"},
+        "Nothing public says which kernels are warm seats waiting in the pool, or takes a dead seat out of it: "
+        "HoldingSpaceKernelManager.warm_seats (the cap, the away book) reads it, kernel_lost pops a dead seat "
+        "at once so no newcomer is handed it, and fill_if_needed warms a fresh one.",
+    ),
+    Internal(
+        "the shape of Voila.init_handlers()'s list: (pattern, handler, kwargs) tuples, the page handler "
+        "TornadoVoilaHandler last, TemplateStaticFileHandler at voila/templates/",
+        "Voila",
+        {"workshop/serving/voila_app.py": "super().init_handlers()"},
+        "Voila has no setting for its page or template static handler, and its page handler answers every "
+        "path left: HoldingSpaceVoila.init_handlers swaps in CappedVoilaHandler (the room's cap, the _xsrf "
+        "cookie) and TemplateStaticHandler (cached folders), and puts AwayHandler before the page handler.",
+    ),
+    Internal(
+        "VOILA_PREHEAT, VOILA_KERNEL_ID, VOILA_APP_IP, VOILA_APP_PORT and the voila/query/<kernel> websocket",
+        "Voila",
+        {"workshop/visit.py": "voila/query/"},
+        "A warm seat learns of its visitor only this way; workshop.visit speaks it instead of importing "
+        "voila.utils (46 MiB and 1.8 s a kernel).",
+    ),
+    Internal(
+        "the shutdown beacon POST voila/api/shutdown/<kernel> with an _xsrf form field",
+        "Voila",
+        {"widgets/bridge.js": "voila/api/shutdown/", "workshop/serving/voila_app.py": "self.xsrf_token"},
+        "It is how a closed tab frees its kernel: bridge.js sends it on pagehide (phones fire no "
+        "beforeunload), and CappedVoilaHandler sets the _xsrf cookie Voila's page never sets "
+        "(docs/upstream.md, report 1).",
+    ),
+    Internal(
+        "the lab template's blocks notebook_css and body_header (super.super()) and window.voila_process",
+        "Voila templates",
+        {"workshop/serving/jupyter/voila/templates/holdingspace/index.html.j2": "super.super()"},
+        "The kit's template must drop the lab block's CDN link (Font Awesome) and keep its own loading words; "
+        "Voila's template has no option for either.",
+    ),
+    Internal(
+        "model.widget_manager.kernel (statusChanged, connectionStatusChanged, reconnect, id, serverSettings)",
+        "Voila's widget manager, @jupyterlab/services",
+        {"widgets/bridge.js": "manager.kernel"},
+        "The page can tell a lost kernel from a dropped line, reconnect at once, and address the away and "
+        "shutdown beacons only through the kernel connection; anywidget exposes no other. JavaScript: "
+        "test_voilas_widget_manager_still_hands_its_kernel_to_the_widgets checks the bundle; tests/browser/"
+        "test_faults.py and test_vanishing.py fail on a break.",
+    ),
+)
+
+#: retired internal -> (what replaced it, strings that must not come back in workshop/serving/*.py)
+RETIRED = {
+    BEFORE[0]: ("static.TemplateStaticHandler, a Tornado StaticFileHandler in Voila's handler's place, "
+                "asking the public voila.paths.collect_static_paths once per template",
+                ("static_file_handler.collect_static_paths",)),
+    BEFORE[1]: ("HoldingSpaceKernelManager.start_buffering: buffering begun during a shutdown is stopped "
+                "(the public stop_buffering closes the channels)", ("_kernel_buffers",)),
+    BEFORE[3]: ("HoldingSpaceKernelManager.start_kernel: Voila starts each warm seat through the base "
+                "class's start_kernel", ("_initialize",)),
+    BEFORE[4]: ("HoldingSpaceKernelManager.shutdown_kernel, a method of the class Voila builds on",
+                (".shutdown_kernel =", "manager.shutdown_kernel=")),
+    BEFORE[5]: ("static.CachedGZip reads Accept-Encoding itself", ("_gzipping",)),
+    BEFORE[6]: ("static.CachedGZip.compressible, from Tornado's public CONTENT_TYPES", ("_compressible_type",)),
+    BEFORE[8]: ("HTTPServer.configure(None, max_body_size=…), Tornado's documented defaults", (".listen =", "app.listen=")),
+}
+
+
+@dataclass(frozen=True)
+class ExtensionPoint:
+    name: str
+    used_in: str
+
+
+#: public parts the kit builds on, whose behaviour (not only their names) it relies on
+EXTENSION_POINTS = (
+    ExtensionPoint("VoilaConfiguration.multi_kernel_manager_class, the base of voila_kernel_manager_factory's class",
+                   "HoldingSpaceVoila.initialize, server.voila_command"),
+    ExtensionPoint("VoilaKernelManager starts warm seats with super().start_kernel and frees them with "
+                   "super().shutdown_kernel", "HoldingSpaceKernelManager.start_kernel, shutdown_kernel"),
+    ExtensionPoint("MappingKernelManager.start_buffering / stop_buffering: called when a kernel's last websocket "
+                   "closes; stop_buffering closes the channels", "HoldingSpaceKernelManager.start_buffering"),
+    ExtensionPoint("--VoilaKernelManager.fill_delay, --MappingKernelManager.cull_*: configuration by class name",
+                   "server.voila_command"),
+    ExtensionPoint("Voila.listen() runs once Voila built self.app (Application.add_transform, settings)",
+                   "HoldingSpaceVoila.listen"),
+    ExtensionPoint("tornado.httpserver.HTTPServer.configure(None, max_body_size=…)", "HoldingSpaceVoila.listen"),
+    ExtensionPoint("GZipContentEncoding.CONTENT_TYPES and OutputTransform.transform_first_chunk / transform_chunk",
+                   "static.CachedGZip"),
+    ExtensionPoint("voila.paths.collect_static_paths(prefixes, template)", "static.template_static_roots"),
+)
+
+#: the widgets layer's internals (ipywidgets, IPython, ipykernel); tested at the end of this file
+OTHER_INTERNALS = (
+    "Widget.set_state overridden: widgets.fields._CleanEntry",
+    "shell.showtraceback replaced: widgets.errors.install",
+    "ipykernel's sys.stderr.fileno() is the real stderr: workshop.serverlog.stream",
+)
+
+
+def _read(relative: str) -> str:
+    return (ROOT / relative).read_text(encoding="utf-8")
+
+
+def _serving_code() -> dict[str, str]:
+    return {str(path.relative_to(ROOT)): path.read_text(encoding="utf-8") for path in sorted(SERVING.glob("*.py"))}
+
+
+# ------------------------------------------------------------------ the inventory
+def test_fewer_internals_than_before_and_each_says_why():
+    """Is the serving code down from thirteen internals, with a reason for each that stays?"""
+    assert len(BEFORE) == 13
+    assert len(INTERNALS) < len(BEFORE), "issue 14 asked for fewer Voila / Jupyter Server internals than 13"
+    assert len(INTERNALS) + len(RETIRED) == len(BEFORE), "each internal of BEFORE is either kept or retired"
+    kept = {BEFORE[i] for i in range(len(BEFORE)) if BEFORE[i] not in RETIRED}
+    assert len(kept) == len(INTERNALS)
+    for internal in INTERNALS:
+        assert internal.why and internal.used_in, internal.name
+
+
+@pytest.mark.parametrize("internal", INTERNALS, ids=lambda internal: internal.name.split()[0])
+def test_each_listed_internal_is_still_used(internal: Internal):
+    """Does the kit still use each internal listed (else the list is stale: remove it)?"""
+    for relative, marker in internal.used_in.items():
+        assert marker in _read(relative), (
+            f"{relative} no longer uses {internal.name!r} ({marker!r}): take it out of INTERNALS in "
+            f"tests/unit/test_contracts.py and docs/architecture.md")
+
+
+@pytest.mark.parametrize("retired", list(RETIRED), ids=lambda name: name.split()[0])
+def test_no_retired_internal_is_used_again(retired: str):
+    """Is each internal replaced by an extension point gone from the serving code for good?"""
+    replacement, markers = RETIRED[retired]
+    for relative, text in _serving_code().items():
+        for marker in markers:
+            assert marker not in text, (
+                f"{relative} uses {retired!r} again ({marker!r}); it was replaced by {replacement}. "
+                "Use that, or list the internal in INTERNALS with why it must stay.")
+
+
+# names of Voila's, Jupyter Server's and Tornado's own private parts the listed internals cover
+LISTED_PRIVATE_NAMES = {"_pools"}
+
+
+def _kit_defined_private_names(text: str) -> set[str]:
+    """Private names the kit's own code defines: methods, functions, attributes it assigns, class attributes."""
+    defined = set(re.findall(r"\bdef (_\w+)", text))
+    defined |= set(re.findall(r"\bself\.(_\w+)\s*(?::[^=\n]+)?=(?!=)", text))
+    defined |= set(re.findall(r"^\s*(_\w+)\s*(?::[^=\n]+)?=(?!=)", text, re.M))
+    return defined
+
+
+def test_every_private_name_the_serving_code_touches_is_its_own_or_listed():
+    """Is each ``._name`` in workshop/serving/*.py defined by the kit itself or listed in INTERNALS?"""
+    code = _serving_code()
+    own = set().union(*(_kit_defined_private_names(text) for text in code.values()))
+    unlisted = {}
+    for relative, text in code.items():
+        for name in set(re.findall(r"\.(_[A-Za-z]\w*)", text)):
+            if name.startswith("__") or name in own or name in LISTED_PRIVATE_NAMES:
+                continue
+            unlisted.setdefault(relative, []).append(name)
+    assert not unlisted, (
+        f"private names of another package used in the serving code: {unlisted}. Use an extension point, or "
+        "add the internal to INTERNALS (and LISTED_PRIVATE_NAMES) with where and why, and a contract test.")
+
+
+@pytest.mark.parametrize("name", ["_pools", "init_handlers", "voila/query", "voila/api/shutdown", "super.super()",
+                                  "widget_manager.kernel", "set_state", "HoldingSpaceKernelManager"])
+def test_the_architecture_page_lists_each_internal(name):
+    """Does docs/architecture.md name every internal these tests hold the kit to?"""
+    page = _read("docs/architecture.md")
+    assert name in page, f"docs/architecture.md does not mention {name}"
+
+
+# ------------------------------------------------------------------ the internals that stay
+def test_voila_keeps_its_warm_seats_in_pools_of_futures():
+    """INTERNAL ``VoilaKernelManager._pools``: notebook -> list of futures of {"kernel_id": …}, popped from the front
+    when a page takes a seat; ``fill_if_needed(delay=…, notebook_name=…)`` tops a pool up. Used by
+    HoldingSpaceKernelManager.warm_seats (the cap, the away book) and kernel_lost (a dead seat leaves the pool)."""
     from voila import voila_kernel_manager
 
     code = source(voila_kernel_manager.voila_kernel_manager_factory)
-    assert "self._pools: TypeDict[str, List[TypeDict]] = {}" in code or "self._pools" in code
-    assert re.search(r"async def _initialize\(\s*self,\s*notebook_path", code), "Voila's _initialize changed"
-    assert '"kernel_id"' in code or "'kernel_id'" in code
-    assert "def fill_if_needed(" in code and "notebook_name" in code
+    assert "self._pools: TypeDict[str, List[TypeDict]] = {}" in code or "self._pools = {}" in code, (
+        "Voila's VoilaKernelManager no longer keeps its warm seats in self._pools: "
+        "HoldingSpaceKernelManager.warm_seats cannot tell warm seats from participants' kernels (cap, away book)")
+    assert "self._pools[notebook_name].pop(0)" in code, "Voila no longer hands out the first seat of a pool"
+    assert re.search(r'return \{"task": task, "renderer": renderer, "kernel_id": kernel_id\}', code), (
+        "a pool's futures no longer resolve to a dict with 'kernel_id'")
+    parameters = inspect.signature(_factory_class(True).fill_if_needed).parameters
+    assert {"delay", "notebook_name"} <= set(parameters), "VoilaKernelManager.fill_if_needed changed its arguments"
 
 
-def test_jupyter_server_keeps_message_buffers_per_kernel_with_their_channels():
-    """Jupyter Server's ``MappingKernelManager._kernel_buffers`` (kernel id -> {"channels": {name: stream}})
-    and ``kernel_model(id)["connections"]``. Used by voila_app.close_orphaned_buffers and AwayBook."""
-    from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
-
-    assert "_kernel_buffers" in MappingKernelManager.class_traits()
-    code = source(MappingKernelManager)
-    assert '"channels"' in code and "def get_buffer(self, kernel_id, session_key)" in code
-    assert '"connections": self._kernel_connections.get(kernel_id, 0)' in source(MappingKernelManager.kernel_model)
-    assert inspect.iscoroutinefunction(MappingKernelManager.shutdown_kernel) or "shutdown_kernel" in code
-
-
-def test_voila_looks_up_template_static_folders_through_a_module_function():
-    """``voila.static_file_handler.collect_static_paths(prefixes, template_name)``, replaced by a cached
-    copy in HoldingSpaceVoila.listen."""
-    import voila.static_file_handler as handler
-
-    parameters = list(inspect.signature(handler.collect_static_paths).parameters)
-    assert parameters[:2] == ["app_names", "template_name"], parameters  # (prefixes, template) as the kit calls it
-    assert "collect_static_paths(" in source(handler)
-
-
-def test_tornado_gzip_transform_has_the_parts_cached_gzip_extends():
-    """Tornado's ``GZipContentEncoding._gzipping`` and ``_compressible_type``, used by voila_app.CachedGZip."""
-    from tornado.web import GZipContentEncoding
-
-    code = source(GZipContentEncoding)
-    assert "self._gzipping =" in code and "def _compressible_type(self, ctype" in code
-    assert "def transform_first_chunk(" in code and "def transform_chunk(" in code
-
-
-def test_voila_handlers_are_tuples_with_its_page_handler_last():
-    """``Voila.init_handlers()`` returns (pattern, handler, …) tuples, the page handler
-    ``TornadoVoilaHandler`` among them and the shutdown beacon at ``voila/api/shutdown/``: HoldingSpaceVoila
-    swaps the page handler and puts its away handler before it."""
+def test_voila_routes_are_tuples_with_the_handlers_the_kit_replaces():
+    """INTERNAL the shape of ``Voila.init_handlers()``: (pattern, handler, kwargs…) tuples, the page handler
+    ``TornadoVoilaHandler`` answering every path left, ``TemplateStaticFileHandler`` at voila/templates/, the
+    beacon at ``voila/api/shutdown/``. HoldingSpaceVoila.init_handlers swaps two handlers and inserts AwayHandler."""
     from voila.app import Voila
 
     code = source(Voila.init_handlers)
-    assert "TornadoVoilaHandler" in code and "/voila/api/shutdown/(.*)" in code
-
-
-def test_voilas_page_sends_the_shutdown_beacon_with_the_xsrf_cookie_on_beforeunload():
-    """Voila's front end: ``sendBeacon(`${base}voila/api/shutdown/${id}`)`` with an ``_xsrf`` form field on
-    ``beforeunload``. bridge.js sends the same on pagehide, and CappedVoilaHandler sets the cookie."""
-    import voila
-
-    bundles = list(Path(voila.__file__).parent.glob("labextensions/widgets-manager8/static/*.js"))
-    text = "".join(path.read_text(encoding="utf-8", errors="replace") for path in bundles)
-    assert 'addEventListener("beforeunload"' in text and "voila/api/shutdown/" in text and '"_xsrf"' in text
+    assert "TornadoVoilaHandler" in code and r'r"/(.*)"' in code, "Voila's page handler is no longer TornadoVoilaHandler at /(.*)"
+    assert 'r"/voila/templates/(.*)"' in code and "TemplateStaticFileHandler" in code, (
+        "Voila no longer serves template static files with TemplateStaticFileHandler: TemplateStaticHandler is not used")
+    assert "/voila/api/shutdown/(.*)" in code, "Voila's shutdown beacon moved"
+    assert "self.app.add_handlers" in source(Voila.start), "Voila no longer adds init_handlers() to its application"
 
 
 def test_a_preheated_kernel_learns_of_its_visitor_as_voila_says():
-    """Voila's environment for preheated kernels (VOILA_PREHEAT, VOILA_KERNEL_ID, VOILA_APP_IP,
+    """INTERNAL Voila's environment for preheated kernels (VOILA_PREHEAT, VOILA_KERNEL_ID, VOILA_APP_IP,
     VOILA_APP_PORT) and its ``voila/query/<kernel id>`` websocket, used by workshop.visit instead of
     importing voila.utils (46 MiB per kernel)."""
     from voila import utils
 
     for name in ("VOILA_PREHEAT", "VOILA_KERNEL_ID", "VOILA_APP_IP", "VOILA_APP_PORT"):
-        assert getattr(utils.ENV_VARIABLE, name) == name
+        assert getattr(utils.ENV_VARIABLE, name) == name, f"Voila renamed {name}: workshop.visit would never hear its visitor"
     code = source(utils.wait_for_request)
-    assert "voila/query" in code and 'f"{url}/{kernel_id}"' in code and "VOILA_KERNEL_ID" in code
+    assert "voila/query" in code and 'f"{url}/{kernel_id}"' in code and "VOILA_KERNEL_ID" in code, (
+        "Voila changed how a preheated kernel hears of its request (voila/query/<kernel>): update workshop.visit")
+
+
+def test_voilas_page_sends_the_shutdown_beacon_with_the_xsrf_cookie_on_beforeunload():
+    """INTERNAL Voila's front end: ``sendBeacon(`${base}voila/api/shutdown/${id}`)`` with an ``_xsrf`` form field
+    on ``beforeunload``, and its handler, an authenticated POST. bridge.js sends the same on pagehide, and
+    CappedVoilaHandler sets the cookie Voila's page never sets (docs/upstream.md, report 1)."""
+    import voila
+    from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+
+    bundles = list(Path(voila.__file__).parent.glob("labextensions/widgets-manager8/static/*.js"))
+    text = "".join(path.read_text(encoding="utf-8", errors="replace") for path in bundles)
+    assert 'addEventListener("beforeunload"' in text and "voila/api/shutdown/" in text and '"_xsrf"' in text, (
+        "Voila's page no longer sends its shutdown beacon with _xsrf: check bridge.js's pagehide beacon")
+    assert "shutdown_kernel(kernel_id)" in source(VoilaShutdownKernelHandler.post)
 
 
 def test_voilas_lab_template_has_the_blocks_the_kit_template_overrides():
-    """The kit's template extends ``lab/index.html.j2`` and overrides ``notebook_css`` and ``body_header``
-    (and replaces ``window.voila_process`` to keep its own loading words)."""
+    """INTERNAL the kit's template extends ``lab/index.html.j2`` and overrides ``notebook_css`` (``super.super()``
+    skips the lab block's CDN link) and ``body_header``, and replaces ``window.voila_process`` (its own loading words)."""
     import voila
 
     roots = [Path(voila.__file__).parent.parent.parent.parent.parent / "share" / "jupyter" / "voila" / "templates" / "lab"]
@@ -106,12 +308,115 @@ def test_voilas_lab_template_has_the_blocks_the_kit_template_overrides():
     assert "voila_process" in "".join(p.read_text(encoding="utf-8", errors="replace") for p in template.parent.glob("*.j2"))
 
 
-def test_ipywidgets_announces_each_widget_and_applies_browser_state_in_set_state():
-    """ipywidgets 8: ``Widget.on_widget_constructed`` (one class-wide callback; console.descriptions) and
-    ``Widget.set_state(sync_data)`` followed by the echo (fields._CleanEntry cleans before it)."""
+def test_voilas_widget_manager_still_hands_its_kernel_to_the_widgets():
+    """INTERNAL ``model.widget_manager.kernel``: Voila's widget manager is built on a @jupyterlab/services
+    ``KernelConnection`` (statusChanged, connectionStatusChanged, reconnect). bridge.js watches it."""
+    import voila
+
+    bundles = list(Path(voila.__file__).parent.glob("labextensions/widgets-manager8/static/*.js"))
+    text = "".join(path.read_text(encoding="utf-8", errors="replace") for path in bundles)
+    assert "get kernel()" in text, "Voila's widget manager no longer has a kernel property: bridge.js finds no kernel"
+    assert "KernelConnection(" in text, (
+        "Voila's widget manager no longer holds a KernelConnection: bridge.js's connection watch and beacons break")
+    for name in ("connectionStatusChanged", "statusChanged", "reconnect"):
+        assert name in text, f"the kernel connection has no {name}: bridge.js uses it"
+
+
+# ------------------------------------------------------------------ the extension points relied on
+def _factory_class(preheat: bool):
+    from voila.voila_kernel_manager import voila_kernel_manager_factory
+
+    from workshop.serving.kernels import HoldingSpaceKernelManager
+
+    return voila_kernel_manager_factory(HoldingSpaceKernelManager, preheat, 1)
+
+
+def test_voila_builds_its_kernel_manager_on_the_configured_class():
+    """EXTENSION POINT ``VoilaConfiguration.multi_kernel_manager_class`` is the base of the class Voila makes
+    (``voila_kernel_manager_factory``), with warm seats or without, and its config keeps the name
+    ``VoilaKernelManager`` (``--VoilaKernelManager.fill_delay``)."""
+    from voila.app import Voila
+
+    from workshop.serving.kernels import HoldingSpaceKernelManager
+
+    assert "self.voila_configuration.multi_kernel_manager_class" in source(Voila.init_settings)
+    for preheat in (True, False):
+        assert issubclass(_factory_class(preheat), HoldingSpaceKernelManager)
+    assert _factory_class(True).__name__ == "VoilaKernelManager", "--VoilaKernelManager.fill_delay no longer applies"
+    assert _factory_class(True).__mro__[1] is HoldingSpaceKernelManager
+
+
+def test_voila_starts_and_frees_warm_seats_through_the_base_class():
+    """EXTENSION POINT Voila's pool starts each seat with ``super().start_kernel`` and frees kernels with
+    ``super().shutdown_kernel``: HoldingSpaceKernelManager watches every seat and closes buffers from there."""
+    from voila import voila_kernel_manager
+
+    code = source(voila_kernel_manager.voila_kernel_manager_factory)
+    assert "await super().start_kernel(" in code, (
+        "Voila no longer starts its warm seats through the base class: HoldingSpaceKernelManager.start_kernel "
+        "would not watch them (a dead seat would be handed out)")
+    assert "super().shutdown_kernel(kernel_id" in code
+    preheating = _factory_class(True)
+    for name in ("start_kernel", "start_buffering"):
+        assert name not in vars(preheating), f"Voila's manager overrides {name} itself now: the kit's would not run"
+
+
+def test_jupyter_server_buffers_a_closed_websocket_through_start_buffering():
+    """EXTENSION POINT Jupyter Server calls ``start_buffering(kernel_id, session_key, channels)`` when a kernel's
+    last websocket closes, and ``stop_buffering(kernel_id)`` closes those channels; a shutdown stops buffering
+    first (which is why buffering begun during a shutdown outlived it: docs/upstream.md, report 2)."""
+    from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+    from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
+
+    assert list(inspect.signature(MappingKernelManager.start_buffering).parameters) == [
+        "self", "kernel_id", "session_key", "channels"]
+    assert list(inspect.signature(MappingKernelManager.stop_buffering).parameters) == ["self", "kernel_id"]
+    assert "stream.close()" in source(MappingKernelManager.stop_buffering), "stop_buffering no longer closes the channels"
+    assert "self.multi_kernel_manager.start_buffering(" in source(ZMQChannelsWebsocketConnection.disconnect)
+    assert "self.stop_buffering(kernel_id)" in source(MappingKernelManager._async_shutdown_kernel)
+    assert '"connections": self._kernel_connections.get(kernel_id, 0)' in source(MappingKernelManager.kernel_model)
+
+
+def test_voila_calls_listen_once_its_application_is_built():
+    """EXTENSION POINT ``Voila.start()`` builds ``self.app`` (with init_handlers()) and then calls ``self.listen()``,
+    which starts the server with ``self.app.listen``: HoldingSpaceVoila.listen adds the gzip transform and the
+    away reaper there, and sets the body limit (``HTTPServer.configure``) before it."""
+    import tornado.httpserver
+    from voila.app import Voila
+
+    code = source(Voila.start)
+    assert code.index("self.app = tornado.web.Application(") < code.index("self.listen()")
+    assert "self.app.listen(" in source(Voila.listen)
+    assert "max_body_size" in inspect.signature(tornado.httpserver.HTTPServer.initialize).parameters
+    assert issubclass(tornado.httpserver.HTTPServer, tornado.util.Configurable)
+
+
+def test_tornado_gzip_transform_keeps_its_public_parts():
+    """EXTENSION POINT ``GZipContentEncoding``: ``CONTENT_TYPES``, ``transform_first_chunk`` and
+    ``transform_chunk``, which static.CachedGZip extends."""
+    from tornado.web import GZipContentEncoding
+
+    assert "application/javascript" in GZipContentEncoding.CONTENT_TYPES
+    assert list(inspect.signature(GZipContentEncoding.transform_first_chunk).parameters) == [
+        "self", "status_code", "headers", "chunk", "finishing"]
+    assert list(inspect.signature(GZipContentEncoding.transform_chunk).parameters) == ["self", "chunk", "finishing"]
+
+
+def test_voila_finds_a_templates_static_folders_with_collect_static_paths():
+    """EXTENSION POINT ``voila.paths.collect_static_paths(app_names, template_name)``, asked once per template by
+    static.template_static_roots (Voila's own handler asks it twice a request)."""
+    from voila import paths
+
+    parameters = list(inspect.signature(paths.collect_static_paths).parameters)
+    assert parameters[:2] == ["app_names", "template_name"], parameters
+
+
+# ------------------------------------------------------------------ the widgets layer's internals
+def test_ipywidgets_applies_browser_state_in_set_state_before_its_echo():
+    """ipywidgets 8: ``Widget.set_state(sync_data)`` followed by the echo (fields._CleanEntry cleans before it).
+    (``Widget.on_widget_constructed`` is no longer used: the console builds no participant widget.)"""
     from ipywidgets import Widget
 
-    assert hasattr(Widget, "_widget_construction_callback") and callable(Widget.on_widget_constructed)
     code = source(Widget.set_state)
     assert "echo_update" in code, "ipywidgets no longer echoes in set_state: fields._CleanEntry's order matters"
     assert list(inspect.signature(Widget.set_state).parameters) == ["self", "sync_data"]
@@ -134,10 +439,3 @@ def test_ipykernel_keeps_the_real_stderr_for_the_server_log():
     code = source(iostream.OutStream.fileno)
     assert "_original_stdstream_copy" in code
     assert "self._original_stdstream_copy = os.dup(fno)" in source(iostream.OutStream)
-
-
-@pytest.mark.parametrize("name", ["_pools", "_kernel_buffers", "on_widget_constructed", "collect_static_paths"])
-def test_the_architecture_page_lists_each_internal(name):
-    """Does docs/architecture.md name every internal these tests hold the kit to?"""
-    page = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text(encoding="utf-8")
-    assert name in page

@@ -15,9 +15,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import psutil
 
@@ -155,7 +155,10 @@ def voila_command(settings: ServerSettings) -> list[str]:
         # kernels warm up on two cores, the app's own display can take longer and the page would
         # arrive without the app. Seen in the group-session browser test under load.
         "--VoilaExecutor.iopub_timeout=60",
-        f"--HoldingSpaceVoila.max_participants={settings.max_participants}",
+        # the kit's kernel manager (HoldingSpaceVoila also sets it when not given): Voila builds its
+        # warm-seat pool on it; it frees each shutdown's buffers, replaces lost seats and keeps the cap
+        "--VoilaConfiguration.multi_kernel_manager_class=workshop.serving.kernels.HoldingSpaceKernelManager",
+        f"--HoldingSpaceKernelManager.max_participants={settings.max_participants}",
         # refill the warm pool 30 s after a seat is taken, not 1 s: a room joining at once should
         # not share two cores with a dozen kernels starting up
         f"--VoilaKernelManager.fill_delay={settings.refill_delay}",
@@ -194,7 +197,7 @@ class ServerProcess:
         self._reader: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             voila_command(self.settings),
@@ -282,7 +285,7 @@ class ServerProcess:
         if self._reader is not None:
             self._reader.join(timeout=5)
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:

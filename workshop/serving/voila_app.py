@@ -1,24 +1,17 @@
-"""The kit's Voila: Voila's own application, plus gzip and a cap on participants.
+"""The kit's Voila: Voila's own application, with the kit's kernel manager, static files and away book.
 
-- Voila applies ``tornado_settings`` after it has built its Tornado application, too late for
-  ``compress_response`` (Tornado adds the gzip transform while building the application); this
-  subclass adds the transform itself.
-- The page's static assets (about 100 files, 5 MB before compression) are the same for every
-  phone, so each is compressed once, at gzip's best level, and served from memory after that;
-  gzip on every request was about half of the server's work when a room joined at once.
-- Voila looks for its template's static folders on disk at every request; they do not change
-  while the server runs, so the answer is kept (a seventh of the server's work at a join).
-- When a tab closes, Voila's beacon shuts the kernel down while its websocket is still closing;
-  Jupyter Server then starts buffering the kernel's messages for a reconnect *after* the shutdown
-  cleared its buffers, and those four ZMQ channels (four file descriptors and their buffers) were
-  never closed: the soak's server grew by about 2.8 descriptors a join. Each shutdown now ends by
-  closing the buffers of kernels that no longer exist.
-- A warm seat whose kernel dies before anyone takes it (the out-of-memory killer, a stray
-  ``kill``) is restarted empty by Jupyter's restarter, and Voila would still hand it out: the
-  participant saw "model not found" and "an exception occurred at the server". Such a seat now
-  leaves the pool at once and a fresh one is warmed in its place. A participant's kernel that died
-  is shut down too: their page already asks them to reload (which brings a new kernel), and the
-  empty one would have counted towards the room's cap until culled, 15 minutes later.
+Everything is added through Voila's, Jupyter Server's and Tornado's extension points:
+
+- ``VoilaConfiguration.multi_kernel_manager_class`` is :class:`~.kernels.HoldingSpaceKernelManager`
+  (unless configured as a subclass of it): Voila builds its pooling manager on top of it, and it owns
+  the clean-up after each shutdown, the lost-seat watch and the room's cap (``max_participants``).
+- ``init_handlers()`` (Voila's list of routes) puts :class:`CappedVoilaHandler` in the place of Voila's
+  page handler, :class:`~.static.TemplateStaticHandler` in the place of its template static handler,
+  and :class:`AwayHandler` before the page handler, which answers every path left.
+- ``listen()`` (called once Voila has built its Tornado application) adds the
+  :class:`~.static.CachedGZip` transform, starts the :class:`AwayBook` reaper and limits request
+  bodies (``HTTPServer.configure``, Tornado's documented way to set a default for every server).
+
 - A request body may be at most 1 MiB (Tornado's default is 100 MiB, read into memory before
   the token is checked): one request from anyone on the room's network made the server hold
   about twice its size. Nothing a participant's page sends comes near it; the kernel's messages
@@ -27,8 +20,8 @@
   kernel, the websocket, the browser's connections), and many systems give a process 1,024 (Linux
   desktops) or 256 (macOS): a room of 50, or of 12 on a Mac, would hit "too many open files". The
   server raises its own soft limit towards the hard one at start-up.
-- ``max_participants`` caps the kernels in use: past it, a newcomer gets a short "the room is
-  full" page instead of a kernel that would slow everyone down.
+- A full room: past ``HoldingSpaceKernelManager.max_participants`` kernels in use, a newcomer gets a
+  short "the room is full" page instead of a kernel that would slow everyone down.
 - A phone rarely says it is leaving: a tab swiped away or a browser killed fires no
   ``beforeunload``, so Voila's beacon never goes and the kernel lived until the 15-minute cull.
   The page now says when it is hidden (``POST /holding-space/away/<kernel>``, ``state=away``) and
@@ -37,201 +30,42 @@
   background) keeps its kernel; a participant who comes back after it was freed gets 404, and their
   page reloads by itself and resumes from the answers kept in their browser.
 
+The private parts of Voila this still depends on, and why, are listed (and held) in
+tests/unit/test_contracts.py.
+
     python -m workshop.serving.voila_app NOTEBOOK [Voila options]
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import gzip
 import logging
 import re
 import time
 
 import tornado.ioloop
 import tornado.web
-import voila.static_file_handler
 from jupyter_core.utils import ensure_async
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
-from tornado.web import GZipContentEncoding
+from tornado.httpserver import HTTPServer
 from traitlets import Integer
 from voila.app import Voila
+from voila.static_file_handler import TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from .auth import friendly_page
+from .kernels import HoldingSpaceKernelManager
+from .static import CachedGZip, TemplateStaticHandler
+
+__all__ = ["AwayBook", "AwayHandler", "CachedGZip", "CappedVoilaHandler", "HoldingSpaceKernelManager",
+           "HoldingSpaceVoila", "TemplateStaticHandler", "main", "raise_open_file_limit"]
 
 
-class CachedGZip(GZipContentEncoding):
-    """Gzip, with each static file compressed once and kept: static answers carry an ``Etag``.
-
-    A first request streams as Tornado's transform does and keeps the raw bytes; when it ends, the
-    whole file is compressed at level 9 and kept under its path and ``Etag``. Later requests for
-    the same path and ``Etag`` get the kept bytes in one piece and the file handler's own chunks
-    are dropped. Anything without an ``Etag`` (the page, API answers) is compressed as before.
-    """
-
-    MAX_FILE = 16 * 2**20
-    MAX_TOTAL = 96 * 2**20
-    _kept: dict[tuple[str, str], bytes] = {}
-
-    def __init__(self, request) -> None:
-        super().__init__(request)
-        self._uri = request.uri if request.method == "GET" else None
-        self._key: tuple[str, str] | None = None
-        self._raw: list[bytes] | None = None
-        self._from_memory = False
-
-    def transform_first_chunk(self, status_code, headers, chunk, finishing):
-        etag = headers.get("Etag")
-        if self._gzipping and self._uri and status_code == 200 and etag and "Content-Range" not in headers:
-            ctype = str(headers.get("Content-Type", "")).split(";")[0]
-            if self._compressible_type(ctype) and "Content-Encoding" not in headers:
-                self._key = (self._uri, etag)
-                kept = self._kept.get(self._key)
-                if kept is not None:
-                    self._from_memory = True
-                    headers["Vary"] = "Accept-Encoding"
-                    headers["Content-Encoding"] = "gzip"
-                    headers["Content-Length"] = str(len(kept))
-                    return status_code, headers, kept
-                self._raw = []  # Tornado's transform passes this first chunk on to transform_chunk
-        return super().transform_first_chunk(status_code, headers, chunk, finishing)
-
-    def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
-        if self._from_memory:
-            return b""
-        if self._raw is not None:
-            self._raw.append(chunk)
-            if finishing:
-                self._keep(b"".join(self._raw))
-        return super().transform_chunk(chunk, finishing)
-
-    def _keep(self, raw: bytes) -> None:
-        self._raw = None
-        if len(raw) > self.MAX_FILE or sum(map(len, self._kept.values())) + len(raw) > self.MAX_TOTAL:
-            return
-        self._kept[self._key] = gzip.compress(raw, compresslevel=9, mtime=0)
-
-
-@functools.lru_cache(maxsize=64)
-def _static_paths(prefixes: tuple[str, ...], template: str) -> list[str]:
-    return _collect_static_paths(list(prefixes), template)
-
-
-_collect_static_paths = voila.static_file_handler.collect_static_paths
-
-
-def _kept_static_paths(prefixes, template, *args, **kwargs):
-    if args or kwargs:
-        return _collect_static_paths(prefixes, template, *args, **kwargs)
-    return list(_static_paths(tuple(prefixes), template))
-
-
-def close_orphaned_buffers(manager, log: logging.Logger | None = None) -> int:
-    """Close the message buffers of kernels the manager no longer has; return how many."""
-    buffers = getattr(manager, "_kernel_buffers", None) or {}
-    closed = 0
-    for kernel_id in [k for k in buffers if k not in manager]:
-        info = buffers.pop(kernel_id, None) or {}
-        for stream in (info.get("channels") or {}).values():
-            if stream is not None and not stream.closed():
-                stream.on_recv(None)
-                stream.close()
-        closed += 1
-    if closed and log is not None:
-        log.debug("closed the message buffers of %s kernels already shut down", closed)
-    return closed
-
-
-def close_buffers_after_shutdown(manager) -> None:
-    """Make every shutdown of ``manager`` (a tab's beacon, the culler, the API) end by closing orphaned buffers."""
-    if getattr(manager, "_holding_space_buffers_closed", False):
-        return
-    shutdown = manager.shutdown_kernel
-
-    async def shutdown_kernel(kernel_id, *args, **kwargs):
-        try:
-            return await ensure_async(shutdown(kernel_id, *args, **kwargs))
-        finally:
-            close_orphaned_buffers(manager, getattr(manager, "log", None))
-
-    manager.shutdown_kernel = shutdown_kernel
-    manager._holding_space_buffers_closed = True
-
-
-def warm_seats(manager):
-    """(notebook, index in its pool, kernel id) of each warm seat Voila 0.5 keeps in ``_pools``."""
-    for notebook, pool in getattr(manager, "_pools", {}).items():
-        for index, entry in enumerate(pool):
-            if entry.done() and not entry.cancelled() and entry.exception() is None:
-                yield notebook, index, entry.result().get("kernel_id")
-
-
-def _pooled_entry(manager, kernel_id: str):
-    """(notebook, index) of ``kernel_id``'s warm seat, or None once it was handed out."""
-    return next(((notebook, index) for notebook, index, seat in warm_seats(manager) if seat == kernel_id), None)
-
-
-def replace_lost_seats(manager) -> None:
-    """Watch each kernel Voila warms. One that dies (and would restart empty) is shut down; if it was
-    still a warm seat in the pool, a fresh seat is warmed in its place."""
-    if getattr(manager, "_holding_space_seats_watched", False) or not hasattr(manager, "_initialize"):
-        return  # watched already, or no warm seats (the console runs without preheating)
-    initialize = manager._initialize
-    log = getattr(manager, "log", logging.getLogger(__name__))
-    retiring: set[asyncio.Task] = set()
-
-    async def retire(kernel_id: str, restarting: bool, refill: str | None) -> None:
-        """Shut down a kernel that lost its state; warm a fresh seat for ``refill``'s pool if given."""
-        try:
-            if restarting:  # the restarter starts the new process just after telling us: let it, then stop it
-                kernel = manager.get_kernel(kernel_id)
-                for _ in range(150):
-                    await asyncio.sleep(0.2)
-                    if await ensure_async(kernel.is_alive()):
-                        break
-            if kernel_id in manager:
-                await ensure_async(manager.shutdown_kernel(kernel_id, now=True))
-        except Exception:  # already gone: nothing to free
-            log.debug("the lost kernel %s was already gone", kernel_id, exc_info=True)
-        if refill is not None:
-            manager.fill_if_needed(delay=0, notebook_name=refill)
-
-    def kernel_lost(kernel_id: str, event: str) -> None:
-        found = _pooled_entry(manager, kernel_id)
-        if found is None:
-            # a participant's: their page says to reload, which gives them a new kernel; this one
-            # came back empty and would only count towards the room's cap until culled
-            log.warning("a participant's kernel stopped; their page asks them to reload")
-            refill = None
-        else:
-            refill, index = found
-            manager._pools[refill].pop(index)  # at once, so no newcomer is given it meanwhile
-            log.warning("a warm seat's kernel stopped before anyone took it; warming a fresh one")
-        task = asyncio.get_running_loop().create_task(retire(kernel_id, event == "restart", refill))
-        retiring.add(task)  # the loop keeps only a weak reference to a task
-        task.add_done_callback(retiring.discard)
-
-    def watch(kernel_id: str) -> None:
-        for event in ("restart", "dead"):
-            manager.add_restart_callback(kernel_id, functools.partial(kernel_lost, kernel_id, event), event)
-
-    def watch_when_warm(entry) -> None:
-        if not entry.cancelled() and entry.exception() is None:
-            watch(entry.result()["kernel_id"])
-
-    async def watched_initialize(notebook_path, kernel_id=None, **kwargs):
-        result = await initialize(notebook_path, kernel_id, **kwargs)
-        watch(result["kernel_id"])
-        return result
-
-    manager._initialize = watched_initialize
-    for pool in getattr(manager, "_pools", {}).values():  # the first seats were started before this
-        for entry in pool:
-            entry.add_done_callback(watch_when_warm)
-    manager._holding_space_seats_watched = True
+def _is_warm_seat(manager, kernel_id: str) -> bool:
+    """Is ``kernel_id`` a warm seat still waiting in the pool? (A manager that is not the kit's has none.)"""
+    check = getattr(manager, "is_warm_seat", None)
+    return bool(check and check(kernel_id))
 
 
 KERNEL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -275,7 +109,7 @@ class AwayBook:
     def is_participants(self, kernel_id: str) -> bool:
         """Does the manager have ``kernel_id``, handed out to a page (not a warm seat)?"""
         return (kernel_id in self.manager and kernel_id not in self.freeing
-                and _pooled_entry(self.manager, kernel_id) is None)
+                and not _is_warm_seat(self.manager, kernel_id))
 
     def mark(self, kernel_id: str, state: str) -> bool:
         """Record ``state`` ("away" or "back") for a participant's kernel; False if there is no such kernel."""
@@ -304,7 +138,7 @@ class AwayBook:
         due: list[tuple[str, float]] = []
         for kernel_id, alone_since in list(self.away.items()):
             connections = self._connections(kernel_id)
-            if connections is None or _pooled_entry(self.manager, kernel_id) is not None:
+            if connections is None or _is_warm_seat(self.manager, kernel_id):
                 del self.away[kernel_id]
             elif connections:
                 self.away[kernel_id] = None  # a laptop tab in the background, a phone whose socket stayed open
@@ -362,14 +196,14 @@ class AwayHandler(APIHandler):
 
 
 class CappedVoilaHandler(TornadoVoilaHandler):
-    """Voila's page handler, which first checks that the room has a free place."""
+    """Voila's page handler, which first asks the kernel manager whether the room has a free place."""
 
     @tornado.web.authenticated
     async def get(self, path=None):
-        cap = self.settings.get("holding_space_max_participants") or 0
-        if cap and not path:
-            in_use = self._kernels_in_use()
-            if in_use >= cap:
+        room_is_full = getattr(self.kernel_manager, "room_is_full", None)
+        if room_is_full is not None and not path:
+            full, in_use = room_is_full()
+            if full:
                 self.set_status(503)
                 self.set_header("Content-Type", "text/html; charset=UTF-8")
                 self.set_header("Cache-Control", "no-store")
@@ -379,21 +213,18 @@ class CappedVoilaHandler(TornadoVoilaHandler):
         # Voila's page frees its kernel when the tab closes, with a beacon that must carry the
         # _xsrf cookie; Voila's page never sets it, so every such beacon was refused (403) and a
         # participant who left held a kernel until culling, 15 minutes later. Reading the token
-        # sets the cookie.
+        # sets the cookie. Reported upstream: docs/upstream.md.
         self.xsrf_token  # noqa: B018
         await super().get(path)
 
-    def _kernels_in_use(self) -> int:
-        """Live kernels that are not waiting, warm, in the pool (Voila 0.5 keeps them in ``_pools``)."""
-        manager = self.kernel_manager
-        pooled = {seat for notebook, _, seat in warm_seats(manager) if notebook == self.notebook_path}
-        return len(set(manager.list_kernel_ids()) - pooled)
+
+#: Voila's handlers the kit puts its own in the place of (in ``HoldingSpaceVoila.init_handlers``)
+REPLACED_HANDLERS = {TornadoVoilaHandler: CappedVoilaHandler, TemplateStaticFileHandler: TemplateStaticHandler}
 
 
 class HoldingSpaceVoila(Voila):
-    """Voila with gzip (a phone's first visit downloads a third of the bytes) and a participant cap."""
+    """Voila with the kit's kernel manager, gzip, cached template folders, the away book and a body limit."""
 
-    max_participants = Integer(0, config=True, help="Kernels in use at most (0: no cap).")
     max_body_bytes = Integer(2**20, config=True, help="Largest request body accepted, in bytes.")
     # 60 s without a connection while the page is hidden. A phone put down or switched to another
     # app for a moment may lose its websocket (the system suspends the tab, the network changes):
@@ -407,9 +238,19 @@ class HoldingSpaceVoila(Voila):
         60, config=True,
         help="Seconds a hidden page's kernel is kept after its last websocket closed (0: only the culler frees it).")
 
+    def initialize(self, argv=None) -> None:
+        super().initialize(argv)
+        # Voila builds its kernel manager on this class (voila_kernel_manager_factory): the kit's,
+        # unless a subclass of it was configured
+        configured = self.voila_configuration.multi_kernel_manager_class
+        if not (isinstance(configured, type) and issubclass(configured, HoldingSpaceKernelManager)):
+            if "multi_kernel_manager_class" in self.config.VoilaConfiguration:
+                self.log.warning("%s is not a HoldingSpaceKernelManager: the kit's own is used", configured)
+            self.voila_configuration.multi_kernel_manager_class = HoldingSpaceKernelManager
+
     def init_handlers(self) -> list:
         handlers = [
-            (pattern, CappedVoilaHandler, *rest) if handler is TornadoVoilaHandler else (pattern, handler, *rest)
+            (pattern, REPLACED_HANDLERS.get(handler, handler), *rest)
             for pattern, handler, *rest in super().init_handlers()
         ]
         away = [(url_path_join(self.server_url, path), AwayHandler)
@@ -419,19 +260,16 @@ class HoldingSpaceVoila(Voila):
         return [*handlers[:last], *away, *handlers[last:]]
 
     def listen(self) -> None:
-        voila.static_file_handler.collect_static_paths = _kept_static_paths
         if CachedGZip not in self.app.transforms:
             self.app.add_transform(CachedGZip)
-        self.app.settings["holding_space_max_participants"] = self.max_participants
-        close_buffers_after_shutdown(self.kernel_manager)
-        replace_lost_seats(self.kernel_manager)
         book = AwayBook(self.kernel_manager, self.away_grace_seconds, self.log)
         self.app.settings["holding_space_away"] = book
         if self.away_grace_seconds > 0:
             self._away_reaper = tornado.ioloop.PeriodicCallback(book.reap, REAP_INTERVAL_S * 1000)
             self._away_reaper.start()
             self.log.info("a hidden page's kernel is freed after %s s without a connection", self.away_grace_seconds)
-        self.app.listen = functools.partial(self.app.listen, max_body_size=self.max_body_bytes)
+        # every HTTP server this process makes (Voila's, through app.listen) refuses a larger body
+        HTTPServer.configure(None, max_body_size=self.max_body_bytes)
         super().listen()
 
 
