@@ -28,7 +28,6 @@ import asyncio
 import json
 import platform
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -33,9 +33,8 @@ HEADERS = {"Accept-Encoding": "gzip", "User-Agent": "holding-space-benchmark-pho
 
 async def record_assets(chromium: str, join_url: str) -> list[str]:
     """The same-host static URLs one real Chromium visit fetches (paths with query), in order."""
-    from playwright.async_api import async_playwright
-
     from common import CHROMIUM_ARGS
+    from playwright.async_api import async_playwright
 
     host = urlsplit(join_url).netloc
     seen: list[str] = []

@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 KIT = Path(__file__).resolve().parent.parent
 RESULTS = KIT / "benchmarks" / "results"
@@ -24,7 +24,7 @@ def main() -> int:
     fig, (*storms, right) = plt.subplots(1, 3, figsize=(15, 4.4))
     titles = {"browser": "Join storm, N Chromium pages on the server's 2 cores",
               "phone": "Join storm, N browserless phones (the server's part)"}
-    for axis, kind in zip(storms, ("browser", "phone")):
+    for axis, kind in zip(storms, ("browser", "phone"), strict=False):
         runs = [r for r in storm["runs"] if r.get("clients", "browser") == kind]
         ns = [r["n"] for r in runs]
         kit = [r["kit"]["tti_s"]["p95"] or 0 for r in runs]
@@ -33,7 +33,7 @@ def main() -> int:
         xs = range(len(ns))
         axis.bar([x - width / 2 for x in xs], kit, width, label="Holding Space", color="#2b6660")
         axis.bar([x + width / 2 for x in xs], plain, width, label="plain Voila, one notebook per page", color="#b5651d")
-        for x, r in zip(xs, runs):
+        for x, r in zip(xs, runs, strict=False):
             for dx, name in ((-width / 2, "kit"), (width / 2, "plain_voila")):
                 failed = r.get(name, {}).get("failures")
                 if failed:

@@ -332,7 +332,7 @@ class Soak:
                 try:  # no pagehide: the renderer dies first (Chromium never answers Page.crash)
                     cdp = await context.new_cdp_session(page)
                     await asyncio.wait_for(cdp.send("Page.crash"), 1.0)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
             await context.close()
         except Exception as error:
@@ -364,7 +364,7 @@ class Soak:
                     self.left_event.clear()
                     try:
                         await asyncio.wait_for(self.left_event.wait(), timeout=max(0.1, end - self.now()))
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         pass
                 if self.now() >= end:
                     break
@@ -387,7 +387,7 @@ class Soak:
                 next_write += 600.0
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self.args.sample_every)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def run(self) -> None:

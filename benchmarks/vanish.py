@@ -111,7 +111,7 @@ class Bench:
     def crash(page) -> None:
         try:
             page.context.new_cdp_session(page).send("Page.crash", timeout=250)
-        except Exception:  # noqa: BLE001 - Chromium never answers a Page.crash
+        except Exception:
             pass
 
     def follow(self, gone_at: dict[str, float], kernels: dict[str, float], until: float) -> dict[str, dict]:

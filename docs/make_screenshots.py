@@ -19,7 +19,6 @@ from playwright.sync_api import sync_playwright
 KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT / "tests"))
 from conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
-
 from workshop import content  # noqa: E402
 from workshop.serving.server import ServerProcess, ServerSettings, console_settings, free_port  # noqa: E402
 

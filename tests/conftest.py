@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workshop.serving.server import ServerProcess, ServerSettings, console_settings, free_port  # noqa: F401 (used by tests)
+from workshop.serving.server import ServerProcess, ServerSettings, console_settings, free_port
 
 KIT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [

@@ -125,7 +125,7 @@ class ParticipantApp(QuietRepr, VBox):
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_notebooks(cls, folder: os.PathLike | None = None) -> "ParticipantApp | NotReady":
+    def from_notebooks(cls, folder: os.PathLike | None = None) -> ParticipantApp | NotReady:
         """Build the app from the theme notebooks; a friendly notice if content is broken."""
         namespace = os.environ.get("HOLDING_SPACE_WORKSHOP_ID", "local")
         try:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import traitlets
 from ipywidgets import HTML, Button, Checkbox, VBox
@@ -25,7 +26,7 @@ class TakeHomeSection:
     lines: list[tuple[str, str]] = field(default_factory=list)
 
 
-def live_exercises() -> list["Exercise"]:
+def live_exercises() -> list[Exercise]:
     """Exercises created in this kernel and not closed, oldest first."""
     alive = [ref() for ref in _live]
     return [ex for ex in alive if ex is not None and ex.comm is not None]

@@ -10,7 +10,7 @@ participant app shows its short friendly message instead.
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from workshop import serverlog
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import traitlets
 from ipywidgets import HTML, Box, Layout, Text, Textarea, ToggleButton, VBox
@@ -157,12 +158,12 @@ class Chips(Box):
 
     def _on_button(self, _change: dict) -> None:
         if not self._syncing:
-            self.value = tuple(k for k, b in zip(self._keys, self._buttons) if b.value)
+            self.value = tuple(k for k, b in zip(self._keys, self._buttons, strict=True) if b.value)
 
     def _on_value(self, _change: dict) -> None:
         self._syncing = True
         try:
-            for key, button in zip(self._keys, self._buttons):
+            for key, button in zip(self._keys, self._buttons, strict=True):
                 button.value = key in self.value
         finally:
             self._syncing = False

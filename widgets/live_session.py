@@ -9,7 +9,7 @@ layer is never imported.
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+from collections.abc import Callable
 
 import traitlets
 from ipywidgets import HTML, Button, ToggleButton, VBox

@@ -7,8 +7,9 @@ to it; couple and one-to-one sessions never show anything. Counts only: never wh
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for annotations only: every participant kernel imports this module, and the
     # store would load SQLAlchemy (12 MiB) in kernels that never join a session

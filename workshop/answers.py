@@ -8,7 +8,8 @@ positional name) is kept aside, and kept in the browser, never given to another 
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 #: at most this many answers are read back from a browser's copy, each name at most MAX_KEY long
 MAX_ANSWERS = 500

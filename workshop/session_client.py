@@ -6,8 +6,9 @@ Every participant kernel imports this module; the database layer (:mod:`workshop
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .live import ParticipantLink

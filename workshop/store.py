@@ -15,9 +15,9 @@ import hashlib
 import os
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy import event

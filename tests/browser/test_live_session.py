@@ -107,7 +107,7 @@ def test_a_group_of_six_follows_the_facilitator_through_every_theme(browser: Bro
     people = [browser.new_context(viewport={"width": w, "height": h}).new_page() for w, h in SCREENS]
     for person in people:  # everyone opens the link at about the same time; the loading page shows at once
         person.goto(url, wait_until="commit", timeout=60_000)
-    for person, (width, _) in zip(people, SCREENS):
+    for person, (width, _) in zip(people, SCREENS, strict=False):
         expect(person.locator(".hs-consent")).to_be_visible(timeout=120_000)
         assert not (found := sideways(person)), f"{width} px, the consent step: {found}"
         person.get_by_role("button", name=texts["consent_share"]).click()
@@ -116,7 +116,7 @@ def test_a_group_of_six_follows_the_facilitator_through_every_theme(browser: Bro
     for n, theme in enumerate(themes):  # how fast a move is, benchmarks/follow.py measures; here: that it happens
         if n:
             console.get_by_role("button", name=f"{theme.number}. {theme.title}").click()
-        for person, (width, _) in zip(people, SCREENS):
+        for person, (width, _) in zip(people, SCREENS, strict=False):
             expect(heading(person)).to_have_text(theme.title, timeout=30_000)
             assert not (found := sideways(person)), f"{width} px, {theme.key}: {found}"
         for i, person in enumerate(people):

@@ -74,7 +74,7 @@ def test_a_participant_does_every_exercise_and_takes_it_home(page: Page, partici
     lines.nth(1).locator("button", has_text=re.compile(r"^9$")).click()
     expect(s.locator(".hs-closeness .hs-picture-text")).to_contain_text("2")
     expect(s.locator(".hs-closeness circle")).to_have_count(2)
-    for box, text in zip(s.locator(".hs-loop input").all(), ["you go quiet", "scared", "send more texts", "pull away"]):
+    for box, text in zip(s.locator(".hs-loop input").all(), ["you go quiet", "scared", "send more texts", "pull away"], strict=False):
         box.fill(text)
     expect(s.locator(".hs-loop .hs-picture-text")).to_contain_text("you go quiet")
 
@@ -89,7 +89,7 @@ def test_a_participant_does_every_exercise_and_takes_it_home(page: Page, partici
     pause.get_by_role("button", name=texts["pause_stop"]).click()
     expect(pause.locator(".hs-pause-step")).to_have_text(texts["pause_ready"])
     s.locator(".hs-writing textarea").fill("I need quiet to come back to you.")
-    for box, text in zip(s.locator(".hs-istatement input").all(), ["you said you needed the evening", "lonely", "to know we're okay", "text me at nine"]):
+    for box, text in zip(s.locator(".hs-istatement input").all(), ["you said you needed the evening", "lonely", "to know we're okay", "text me at nine"], strict=False):
         box.fill(text)
     expect(s.locator(".hs-said")).to_contain_text("text me at nine")
 

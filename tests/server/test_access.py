@@ -21,8 +21,8 @@ from pathlib import Path
 import psutil
 import pytest
 import websocket  # websocket-client
-from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1, serialize_msg_to_ws_v1
 from jupyter_client.session import Session
+from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1, serialize_msg_to_ws_v1
 
 from workshop.serving.server import ServerProcess, ServerSettings, console_settings, free_port, voila_command
 
@@ -522,7 +522,7 @@ def test_a_client_cannot_run_code_in_its_kernel(server, tmp_path, v1: bool):
     answered = [m["header"]["msg_type"] for m in replies if m["parent_header"].get("msg_id") in sent]
     assert answered == [], answered
     assert not marker.exists(), "code sent by a client ran in the kernel"
-    assert f'Received message of type "execute_request", which is not allowed' in server.log_text()
+    assert 'Received message of type "execute_request", which is not allowed' in server.log_text()
 
 
 # ------------------------------------------------------------------ template and theme overrides

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import requests
@@ -233,9 +234,9 @@ def test_a_tab_closing_during_its_beacon_leaves_no_descriptor_behind(own_server)
     import asyncio
     import json
     import threading
-    from concurrent.futures import ThreadPoolExecutor
     import time
     import uuid
+    from concurrent.futures import ThreadPoolExecutor
 
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
@@ -250,7 +251,7 @@ def test_a_tab_closing_during_its_beacon_leaves_no_descriptor_behind(own_server)
         kernel_id = re.search(r'"kernelId":\s*"([0-9a-f-]+)"', page.text).group(1)
         cookies = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
 
-        async def tab() -> None:
+        async def tab(kernel_id: str = kernel_id, cookies: str = cookies, session: requests.Session = session) -> None:
             url = server.settings.base_url.replace("http", "ws", 1) + (
                 f"api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}&token={server.settings.token}")
             ws = await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}))
@@ -315,7 +316,7 @@ def test_the_server_raises_a_low_open_file_limit(tmp_path):
                 assert time.monotonic() < deadline, "the server did not answer within 60 s"
                 time.sleep(0.2)
         assert response.status_code == 200
-        limits = open(f"/proc/{process.pid}/limits").read()
+        limits = Path(f"/proc/{process.pid}/limits").read_text()
         soft = int(re.search(r"Max open files\s+(\d+)", limits).group(1))
         assert soft >= min(4096, hard), f"the server kept a soft limit of {soft} open files"
     finally:

@@ -6,8 +6,6 @@ holds either address or the name."""
 from __future__ import annotations
 
 import socket
-import time
-from pathlib import Path
 
 import pytest
 

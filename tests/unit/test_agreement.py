@@ -103,7 +103,7 @@ def test_a_longer_time_apart_has_its_own_fields_and_ideas():
     assert shown(ex._groups["longer"]) and not shown(ex._groups["break"])
     assert TEXTS["agreement_kind_longer_hint"][:30] in ex._kind_hint.value
     ideas = _longer_ideas()
-    for name, key in zip(SpaceAgreement.LONGER_FIELDS, LONGER_LISTS):
+    for name, key in zip(SpaceAgreement.LONGER_FIELDS, LONGER_LISTS, strict=False):
         first = ex._boxes[name].children[-1].children[0]
         first.click()
         assert getattr(ex, name) == ideas[key][0]

@@ -24,7 +24,6 @@ from widgets import (
     StoryITellMyself,
     Takeaway,
 )
-from widgets.base import Exercise
 from widgets.fields import LONG, SHORT
 from widgets.markup import escape
 from workshop import content
@@ -360,7 +359,7 @@ def test_unknown_pause_kind_is_refused():
 def test_i_statement_reads_back_one_sentence():
     """Do the four parts come back as one request without blame?"""
     ex = IStatement()
-    for part, text in zip(IStatement.PARTS, ["you left", "lonely", "closeness", "text me"]):
+    for part, text in zip(IStatement.PARTS, ["you left", "lonely", "closeness", "text me"], strict=False):
         ex._boxes[part]._input.value = text
     assert ex.sentence() == content.ui_text()["istatement_sentence"].format(
         happened="you left", feel="lonely", need="closeness", ask="text me"

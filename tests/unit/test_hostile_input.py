@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from widgets import CheckIn, IStatement, LoopMap, PartnerNote, Reframe, SpaceAgreement, StirsUp, StoryITellMyself, TakeHome, Takeaway
+from widgets import CheckIn, IStatement, LoopMap, PartnerNote, Reframe, SpaceAgreement, StirsUp, StoryITellMyself, Takeaway, TakeHome
 from widgets.fields import TextBox
 from workshop import content
 from workshop.store import Store, pseudonym

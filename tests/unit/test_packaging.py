@@ -1,4 +1,4 @@
-"""environment.yml and pyproject.toml cannot drift, and the layout is what DESIGN.md promises."""
+"""environment.yml and pyproject.toml cannot drift, and the layout is what docs/architecture.md describes."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_required_runtime_and_test_packages_are_declared():
 
 
 def test_layout_has_the_promised_folders():
-    """Are the top-level folders of DESIGN.md there?"""
+    """Are the top-level folders docs/architecture.md describes there?"""
     for name in ("notebooks", "widgets", "workshop", "facilitator_guide", "tests", "benchmarks"):
         assert (KIT / name).is_dir(), name
     for name in ("environment.yml", "pyproject.toml", "Makefile", "README.md", ".ci/run"):

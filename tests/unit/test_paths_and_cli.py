@@ -66,7 +66,7 @@ def test_qr_code_is_drawn_for_the_join_url():
 
 
 def test_participant_server_command_hardens_voila():
-    """Does the launcher start Voila with the hardening DESIGN.md asks for?"""
+    """Does the launcher start Voila with the hardening docs/architecture.md lists (section 3, the launcher)?"""
     settings = ServerSettings(port=9999, token="t0k")
     argv = " ".join(voila_command(settings))
     for flag in (
