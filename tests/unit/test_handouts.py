@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.hostile import HOSTILE
 from workshop import content, handouts
 
 KIT = Path(__file__).resolve().parents[2]
@@ -399,16 +400,6 @@ def test_the_builder_does_not_import_the_ui_layer():
 
 # ------------------------------------------------------------------ escaped by construction
 
-#: what a content value might hold: markup, an attribute break-out, half characters (a JSON or
-#: YAML escape gives them) and right-to-left overrides
-HOSTILE = (
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)>',
-    "half \ud83d of an emoji",
-    "\udfff",
-    "pair \ud83d\ude00 joined",
-    "\u202eevil\u202c and after",
-)
 
 
 def whole(text: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.hostile import HOSTILE
 from widgets import CheckIn, SpaceAgreement, Takeaway, TakeHome
 from workshop import content, takehome
 
@@ -74,17 +75,6 @@ def test_standalone_take_home_gathers_the_kernels_exercises():
 
 # ------------------------------------------------------------------ escaped by construction
 
-#: what a participant or a content file might hold: markup, an attribute break-out, half
-#: characters (lone surrogates, as a JSON or YAML escape gives them) and right-to-left overrides
-HOSTILE = (
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)>',
-    "half \ud83d of an emoji",
-    "\udfff",
-    "pair \ud83d\ude00 joined",
-    "\u202eevil\u202c and after",
-    "\u202ethe rest of the line",
-)
 #: the markup of the page's own Python modules: none, every tag is in workshop/templates/
 DOCUMENT_MODULES = ("takehome.py", "guide.py", "handouts.py")
 HTML_TAG = re.compile(
