@@ -52,7 +52,7 @@ def group_session(browser, out: Path, tmp: Path) -> None:
         for n, page in enumerate(people):
             page.locator('[data-hs-page="1"]').wait_for(timeout=30_000)
             for item in (items[n % 3], items[5 + n % 2]):
-                page.get_by_role("button", name=item["text"]).click()
+                page.get_by_role("button", name=item.text).click()
         facilitator.locator(".hs-chart-summary", has_text=f"({GROUP} people)").wait_for(timeout=30_000)
         facilitator.wait_for_timeout(800)
         facilitator.screenshot(path=str(out / "console-group-session.png"))

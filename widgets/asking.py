@@ -88,8 +88,8 @@ def _duration_label(minutes: int) -> str:
 
 def _longer_ideas(folder: Path | None = None) -> dict[str, tuple[str, ...]]:
     """Ideas for a longer time apart from ``rituals.yaml`` (checked by :func:`workshop.content.rituals`)."""
-    ideas = content.rituals(folder)
-    return {key: ideas[key] for key in LONGER_LISTS}
+    rituals = content.rituals(folder)
+    return {key: rituals.ideas(key) for key in LONGER_LISTS}
 
 
 class SpaceAgreement(_Prompted):
@@ -135,22 +135,21 @@ class SpaceAgreement(_Prompted):
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
         ideas = content.rituals()
-        longer = _longer_ideas()
-        self._low, self._high = ideas["min_minutes"], ideas["max_minutes"]
+        self._low, self._high = ideas.min_minutes, ideas.max_minutes
         steps = sorted({m for m in self.STEPS if self._low <= m <= self._high} | {self._low, self._high})
         self._syncing = False
         self._boxes = {
-            "signal": SuggestBox(t("agreement_signal"), ideas["signals"]),
-            "check_in": SuggestBox(t("agreement_check_in"), ideas["check_ins"]),
+            "signal": SuggestBox(t("agreement_signal"), ideas.signals),
+            "check_in": SuggestBox(t("agreement_check_in"), ideas.check_ins),
             "come_back": TextBox(t("agreement_come_back"), limit=SHORT, placeholder=t("agreement_come_back_example")),
-            "before": SuggestBox(t("agreement_before"), ideas["before"]),
-            "after": SuggestBox(t("agreement_after"), ideas["after"]),
-            "while_waiting": SuggestBox(t("agreement_while_waiting"), ideas["while_waiting"]),
-            "how_often": SuggestBox(t("agreement_how_often"), longer["how_often"]),
-            "longer_check_in": SuggestBox(t("agreement_longer_check_in"), longer["longer_check_ins"]),
-            "tell_others": SuggestBox(t("agreement_tell_others"), longer["tell_others"]),
-            "review": SuggestBox(t("agreement_review"), longer["review"]),
-            "self_care": SuggestBox(t("agreement_self_care"), longer["self_care"]),
+            "before": SuggestBox(t("agreement_before"), ideas.before),
+            "after": SuggestBox(t("agreement_after"), ideas.after),
+            "while_waiting": SuggestBox(t("agreement_while_waiting"), ideas.while_waiting),
+            "how_often": SuggestBox(t("agreement_how_often"), ideas.how_often),
+            "longer_check_in": SuggestBox(t("agreement_longer_check_in"), ideas.longer_check_ins),
+            "tell_others": SuggestBox(t("agreement_tell_others"), ideas.tell_others),
+            "review": SuggestBox(t("agreement_review"), ideas.review),
+            "self_care": SuggestBox(t("agreement_self_care"), ideas.self_care),
         }
         # always in view, above the fields, so the draft is never mistaken for a rule to enforce
         guards = [t(f"agreement_guard_{part}") for part in ("proposal", "control", "safety")]

@@ -48,19 +48,19 @@ class Pause(Exercise):
     completed = traitlets.Int(0).tag(answer=True)
 
     def __init__(self, kind: str = "breathing", **kwargs: Any) -> None:
-        pauses = content.pauses()
+        pauses = content.pauses().by_kind()
         if kind not in pauses:
             raise traitlets.TraitError(f"kind must be one of {', '.join(pauses)}")
         spec = pauses[kind]
-        if kind == "breathing":
+        if isinstance(spec, content.BreathingPause):
             steps = []
-            for _ in range(spec["rounds"]):
-                steps.append({"seconds": spec["in_seconds"], "text": t("breathe_in"), "breath": "in"})
-                steps.append({"seconds": spec["out_seconds"], "text": t("breathe_out"), "breath": "out"})
-            intro = spec["intro"]
+            for _ in range(spec.rounds):
+                steps.append({"seconds": spec.in_seconds, "text": t("breathe_in"), "breath": "in"})
+                steps.append({"seconds": spec.out_seconds, "text": t("breathe_out"), "breath": "out"})
+            intro = spec.intro
         else:
-            steps = [{**step, "breath": ""} for step in spec["steps"]]
-            intro = spec.get("credit", "")
+            steps = [{"seconds": step.seconds, "text": step.text, "breath": ""} for step in spec.steps]
+            intro = spec.credit
         self._spec = spec
         self._timer = PauseTimer(
             steps=steps,
@@ -72,7 +72,7 @@ class Pause(Exercise):
         )
         minutes = max(1, round(sum(s["seconds"] for s in steps) / 60))
         heading = HTML(str(join(
-            el("p", spec["title"], cls="hs-question"),
+            el("p", spec.title, cls="hs-question"),
             el("p", intro, cls="hs-hint"),
             el("p", t("pause_length", minutes=minutes), cls="hs-hint"),
         )))
@@ -99,4 +99,4 @@ class Pause(Exercise):
     def _take_home(self) -> TakeHomeSection | None:
         if not self.completed:
             return None
-        return TakeHomeSection(t("pause_title"), [(self._spec["title"], t("pause_take_home"))])
+        return TakeHomeSection(t("pause_title"), [(self._spec.title, t("pause_take_home"))])

@@ -48,7 +48,7 @@ class StirsUp(_Prompted):
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
         self._items = content.stirs_up()
-        self._chips = Chips([(item["text"], item["id"]) for item in self._items])
+        self._chips = Chips([(item.text, item.id) for item in self._items])
         self._own = TextBox(t("stirs_own_label"), limit=SHORT)
         self._summary = HTML()
         super().__init__([label(t("choose_any")), self._chips, self._own, self._summary], prompt=prompt, **kwargs)
@@ -108,9 +108,9 @@ class BeliefRatings(_Prompted):
             buttons = ToggleButtons(options=[(text, n) for n, text in enumerate(self._scale)], value=None)
             buttons.add_class("hs-likert")
             reflection = HTML()
-            self._rows[belief["id"]] = (buttons, reflection)
+            self._rows[belief.id] = (buttons, reflection)
             buttons.observe(self._on_button, names="value")
-            row = VBox([HTML(str(el("p", belief["text"], cls="hs-belief"))), buttons, reflection])
+            row = VBox([HTML(str(el("p", belief.text, cls="hs-belief"))), buttons, reflection])
             row.add_class("hs-belief-row")
             rows.append(row)
         super().__init__(rows, prompt=prompt, **kwargs)
@@ -141,20 +141,20 @@ class BeliefRatings(_Prompted):
         self._syncing = True
         try:
             for belief in self._beliefs:
-                buttons, reflection = self._rows[belief["id"]]
-                rating = self.ratings.get(belief["id"])
+                buttons, reflection = self._rows[belief.id]
+                rating = self.ratings.get(belief.id)
                 buttons.value = rating
                 reflection.value = (
-                    str(el("p", belief["reflection"], cls="hs-reflection")) if rating is not None else ""
+                    str(el("p", belief.reflection, cls="hs-reflection")) if rating is not None else ""
                 )
         finally:
             self._syncing = False
 
     def _take_home(self) -> TakeHomeSection | None:
         lines = [
-            (belief["text"], self._scale[self.ratings[belief["id"]]])
+            (belief.text, self._scale[self.ratings[belief.id]])
             for belief in self._beliefs
-            if belief["id"] in self.ratings
+            if belief.id in self.ratings
         ]
         return TakeHomeSection(t("beliefs_title"), lines) if lines else None
 
@@ -251,10 +251,10 @@ class Reframe(_Prompted):
     share_note_key = "share_note_reframe"
 
     def __init__(self, prompt: str = "", **kwargs: Any) -> None:
-        self._worries = {w["id"]: w for w in content.reframes()}
+        self._worries = {w.id: w for w in content.reframes()}
         self._syncing = False
         self._pick = Dropdown(
-            options=[(t("reframe_pick"), "")] + [(w["thought"], key) for key, w in self._worries.items()],
+            options=[(t("reframe_pick"), "")] + [(w.thought, key) for key, w in self._worries.items()],
             value="",
             description=t("reframe_worry_label"),
         )
@@ -278,7 +278,7 @@ class Reframe(_Prompted):
     @traitlets.validate("readings")
     def _valid_readings(self, proposal: dict) -> tuple[int, ...]:
         value = proposal["value"]
-        offered = len(self._worries[self.worry]["readings"]) if self.worry else 0
+        offered = len(self._worries[self.worry].readings) if self.worry else 0
         if isinstance(value, str) or not all(isinstance(n, int) and not isinstance(n, bool) for n in value):
             raise traitlets.TraitError("readings are numbers")
         if any(not 0 <= n < offered for n in value):
@@ -324,7 +324,7 @@ class Reframe(_Prompted):
         if not self.worry:
             self._readings_box.children = []
             return
-        readings = self._worries[self.worry]["readings"]
+        readings = self._worries[self.worry].readings
         self._chips = Chips([(text, str(n)) for n, text in enumerate(readings)])
         self._chips.add_class("hs-readings")
         self._chips.observe(self._on_chips, names="value")
@@ -334,8 +334,8 @@ class Reframe(_Prompted):
         if not self.worry:
             return None
         worry = self._worries[self.worry]
-        lines = [(t("reframe_worry_label"), worry["thought"])]
-        lines += [(t("reframe_reading"), worry["readings"][n]) for n in self.readings]
+        lines = [(t("reframe_worry_label"), worry.thought)]
+        lines += [(t("reframe_reading"), worry.readings[n]) for n in self.readings]
         if self.own.strip():
             lines.append((t("reframe_own_label"), self.own.strip()))
         return TakeHomeSection(t("reframe_title"), lines)

@@ -32,16 +32,16 @@ class SpaceOrNot(_Prompted):
         rows = []
         for n, scenario in enumerate(self._scenarios, 1):
             buttons = ToggleButtons(
-                options=[(kind["label"], key) for key, kind in self._kinds.items()],
+                options=[(kind.label, key) for key, kind in self._kinds.items()],
                 value=None,
             )
             buttons.add_class("hs-kinds")
             feedback = HTML()
             buttons.observe(self._on_button, names="value")
-            self._rows[scenario["id"]] = (buttons, feedback)
+            self._rows[scenario.id] = (buttons, feedback)
             row = VBox(
                 [
-                    HTML(str(el("p", el("span", f"{n}.", cls="hs-scenario-n"), " ", scenario["text"], cls="hs-scenario"))),
+                    HTML(str(el("p", el("span", f"{n}.", cls="hs-scenario-n"), " ", scenario.text, cls="hs-scenario"))),
                     buttons,
                     feedback,
                 ]
@@ -76,8 +76,8 @@ class SpaceOrNot(_Prompted):
         self._syncing = True
         try:
             for scenario in self._scenarios:
-                buttons, feedback = self._rows[scenario["id"]]
-                choice = self.answers.get(scenario["id"])
+                buttons, feedback = self._rows[scenario.id]
+                choice = self.answers.get(scenario.id)
                 buttons.value = choice
                 feedback.value = str(self._feedback(scenario, choice))
         finally:
@@ -89,25 +89,25 @@ class SpaceOrNot(_Prompted):
     @property
     def matched(self) -> int:
         """How many choices match the kit's reading of the scenario."""
-        return sum(1 for s in self._scenarios if self.answers.get(s["id"]) == s["answer"])
+        return sum(1 for s in self._scenarios if self.answers.get(s.id) == s.answer)
 
-    def _feedback(self, scenario: dict, choice: str | None) -> Markup | str:
+    def _feedback(self, scenario: content.Scenario, choice: str | None) -> Markup | str:
         if choice is None:
             return ""
-        answer = self._kinds[scenario["answer"]]
-        if choice == scenario["answer"]:
-            head = t("scenarios_fits", kind=answer["label"])
+        answer = self._kinds[scenario.answer]
+        if choice == scenario.answer:
+            head = t("scenarios_fits", kind=answer.label)
             css = "hs-feedback hs-feedback-fit"
         else:
-            head = t("scenarios_closer", kind=answer["label"])
+            head = t("scenarios_closer", kind=answer.label)
             css = "hs-feedback hs-feedback-closer"
-        parts = [el("strong", head), " ", scenario["feedback"], el("br"), el("span", answer["explain"], cls="hs-kind-explain")]
-        if "control" in (choice, scenario["answer"]):
+        parts = [el("strong", head), " ", scenario.feedback, el("br"), el("span", answer.explain, cls="hs-kind-explain")]
+        if "control" in (choice, scenario.answer):
             parts += [el("br"), el("span", t("scenarios_help"), cls="hs-help-pointer")]
         return el("p", *parts, cls=css, role="status")
 
     def _take_home(self) -> TakeHomeSection | None:
         if not self.answers:
             return None
-        lines = [(kind["label"], kind["explain"]) for kind in self._kinds.values()]
+        lines = [(kind.label, kind.explain) for kind in self._kinds.values()]
         return TakeHomeSection(t("scenarios_title"), lines)

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, NoReturn, TypedDict
+from typing import Any, NamedTuple, NoReturn
 from urllib.parse import quote
 
 import yaml
@@ -540,17 +540,20 @@ def all_resources(folder: Path | None = None) -> dict[str, Resources]:
 
 
 # ---------------------------------------------------------------- exercise content
-# These loaders return dicts, as the widgets that read them expect; the TypedDicts say their shape.
+# These loaders return frozen dataclasses (collections inside are tuples), built after each
+# file's schema has checked it: typed, immutable content objects a widget cannot change by accident.
 
 
-class StirsUpItem(TypedDict):
+@dataclass(frozen=True)
+class StirsUpItem:
     """A choice of "What a request for space stirs up" (theme 01)."""
 
     id: str
     text: str
 
 
-class Belief(TypedDict):
+@dataclass(frozen=True)
+class Belief:
     """A belief about love (theme 02) and the reflection that loosens it."""
 
     id: str
@@ -558,7 +561,8 @@ class Belief(TypedDict):
     reflection: str
 
 
-class Reframe(TypedDict):
+@dataclass(frozen=True)
+class Reframe:
     """A worry thought and its kinder readings (theme 03)."""
 
     id: str
@@ -566,14 +570,16 @@ class Reframe(TypedDict):
     readings: tuple[str, ...]
 
 
-class ScenarioKind(TypedDict):
+@dataclass(frozen=True)
+class ScenarioKind:
     """How one kind of distance is named and explained (theme 03)."""
 
     label: str
     explain: str
 
 
-class Scenario(TypedDict):
+@dataclass(frozen=True)
+class Scenario:
     """A short story, the kind of distance it shows, and the feedback (theme 03)."""
 
     id: str
@@ -582,18 +588,27 @@ class Scenario(TypedDict):
     feedback: str
 
 
-class PauseStep(TypedDict):
+@dataclass(frozen=True)
+class PauseStep:
+    """One step of the self-compassion pause: how long it lasts and what it says."""
+
     seconds: int
     text: str
 
 
-class SelfCompassionPause(TypedDict):
+@dataclass(frozen=True)
+class SelfCompassionPause:
+    """The self-compassion pause: its title, its credit line and its timed steps."""
+
     title: str
     credit: str
-    steps: list[PauseStep]
+    steps: tuple[PauseStep, ...]
 
 
-class BreathingPause(TypedDict):
+@dataclass(frozen=True)
+class BreathingPause:
+    """The paced breathing: its title, its introduction, and the seconds in and out for some rounds."""
+
     title: str
     intro: str
     in_seconds: int
@@ -601,11 +616,21 @@ class BreathingPause(TypedDict):
     rounds: int
 
 
-#: the guided pauses of ``pauses.yaml`` (the key "self-compassion" is not a Python name)
-Pauses = TypedDict("Pauses", {"self-compassion": SelfCompassionPause, "breathing": BreathingPause})
+@dataclass(frozen=True)
+class Pauses:
+    """The guided pauses of ``pauses.yaml`` (its key ``self-compassion`` is read as ``self_compassion``)."""
+
+    self_compassion: SelfCompassionPause
+    breathing: BreathingPause
+
+    def by_kind(self) -> dict[str, SelfCompassionPause | BreathingPause]:
+        """Each pause under its key in ``pauses.yaml``, the ``kind`` a :class:`~widgets.Pause` cell
+        names: ``{"self-compassion": …, "breathing": …}``."""
+        return {"self-compassion": self.self_compassion, "breathing": self.breathing}
 
 
-class Rituals(TypedDict):
+@dataclass(frozen=True)
+class Rituals:
     """The bounds of a break in minutes, and the ideas for both kinds of space agreement (theme 06)."""
 
     min_minutes: int
@@ -621,9 +646,16 @@ class Rituals(TypedDict):
     review: tuple[str, ...]
     self_care: tuple[str, ...]
 
+    def ideas(self, key: str) -> tuple[str, ...]:
+        """The list of ideas named ``key`` in ``rituals.yaml``, one of :data:`RITUAL_LISTS` or :data:`LONGER_LISTS`."""
+        if key not in (*RITUAL_LISTS, *LONGER_LISTS):
+            raise KeyError(key)
+        return getattr(self, key)
 
-def _entries(file: _File, key: str, fields: tuple[str, ...], lists: tuple[str, ...] = ()) -> tuple[dict, ...]:
-    """The entries of the list ``key`` (checked by the schema), each ``{"id", *fields, *lists}``.
+
+def _entries(file: _File, key: str, fields: tuple[str, ...], lists: tuple[str, ...] = ()) -> tuple[dict[str, Any], ...]:
+    """The entries of the list ``key`` (checked by the schema), each ``{"id", *fields, *lists}``
+    as the keyword arguments of its dataclass.
 
     Each id must differ from the others': a rule across entries that JSON Schema cannot say
     (``uniqueItems`` compares whole entries), so it is checked here.
@@ -650,52 +682,53 @@ def _entries(file: _File, key: str, fields: tuple[str, ...], lists: tuple[str, .
 
 
 def stirs_up(folder: Path | None = None) -> tuple[StirsUpItem, ...]:
-    """What a request for space can stir up: ``({"id", "text"}, …)``."""
-    return _entries(_load("stirs_up", folder), "items", ("text",))  # type: ignore[return-value]
+    """What a request for space can stir up: ``(StirsUpItem(id, text), …)``."""
+    return tuple(StirsUpItem(**item) for item in _entries(_load("stirs_up", folder), "items", ("text",)))
 
 
 def beliefs(folder: Path | None = None) -> tuple[tuple[str, ...], tuple[Belief, ...]]:
-    """The five-step agreement scale and the beliefs about love: ``(scale, ({"id", "text", "reflection"}, …))``."""
+    """The five-step agreement scale and the beliefs about love: ``(scale, (Belief(id, text, reflection), …))``."""
     file = _load("beliefs", folder)
     scale = tuple(str(label) for label in file.doc["scale"])
-    return scale, _entries(file, "beliefs", ("text", "reflection"))  # type: ignore[return-value]
+    return scale, tuple(Belief(**item) for item in _entries(file, "beliefs", ("text", "reflection")))
 
 
 def reframes(folder: Path | None = None) -> tuple[Reframe, ...]:
-    """Worry thoughts with kinder readings: ``({"id", "thought", "readings"}, …)``."""
-    return _entries(_load("reframes", folder), "worries", ("thought",), ("readings",))  # type: ignore[return-value]
+    """Worry thoughts with kinder readings: ``(Reframe(id, thought, readings), …)``."""
+    return tuple(Reframe(**item) for item in _entries(_load("reframes", folder), "worries", ("thought",), ("readings",)))
 
 
 SCENARIO_KINDS = ("healthy", "stonewalling", "silent", "control")
 
 
 def scenarios(folder: Path | None = None) -> tuple[dict[str, ScenarioKind], tuple[Scenario, ...]]:
-    """The four kinds of distance and the short scenarios: ``(kinds, scenarios)``."""
+    """The four kinds of distance and the short scenarios: ``(kinds, scenarios)``; ``kinds`` maps each
+    of :data:`SCENARIO_KINDS`, in that order, to its :class:`ScenarioKind`."""
     file = _load("scenarios", folder)
     named = file.doc["kinds"]
-    kinds: dict[str, ScenarioKind] = {
-        key: {"label": str(named[key]["label"]), "explain": str(named[key]["explain"])} for key in SCENARIO_KINDS
-    }
-    return kinds, _entries(file, "scenarios", ("text", "answer", "feedback"))  # type: ignore[return-value]
+    kinds = {key: ScenarioKind(label=str(named[key]["label"]), explain=str(named[key]["explain"])) for key in SCENARIO_KINDS}
+    return kinds, tuple(Scenario(**item) for item in _entries(file, "scenarios", ("text", "answer", "feedback")))
 
 
 def pauses(folder: Path | None = None) -> Pauses:
-    """The guided pauses: ``{"self-compassion": {title, credit, steps}, "breathing": {title, intro, …}}``."""
+    """The guided pauses: ``Pauses(self_compassion=(title, credit, steps), breathing=(title, intro, …))``."""
     file = _load("pauses", folder)
     kind, breath = file.doc["self-compassion"], file.doc["breathing"]
     credit = file.raw["self-compassion"].get("credit")
-    return {
-        "self-compassion": {
-            "title": str(kind["title"]),
-            "credit": "" if credit is None else credit.strip(),
-            "steps": [{"seconds": int(step["seconds"]), "text": str(step["text"])} for step in kind["steps"]],
-        },
-        "breathing": {
-            "title": str(breath["title"]),
-            "intro": str(breath["intro"]),
-            **{key: int(breath[key]) for key in ("in_seconds", "out_seconds", "rounds")},  # type: ignore[typeddict-item]
-        },
-    }
+    return Pauses(
+        self_compassion=SelfCompassionPause(
+            title=str(kind["title"]),
+            credit="" if credit is None else credit.strip(),
+            steps=tuple(PauseStep(seconds=int(step["seconds"]), text=str(step["text"])) for step in kind["steps"]),
+        ),
+        breathing=BreathingPause(
+            title=str(breath["title"]),
+            intro=str(breath["intro"]),
+            in_seconds=int(breath["in_seconds"]),
+            out_seconds=int(breath["out_seconds"]),
+            rounds=int(breath["rounds"]),
+        ),
+    )
 
 
 RITUAL_LISTS = ("signals", "check_ins", "before", "after", "while_waiting")
@@ -725,10 +758,8 @@ def rituals(folder: Path | None = None) -> Rituals:
             ("agreement", "max_minutes"), f"'agreement' › 'max_minutes' is {high}, not more than 'min_minutes' ({low})",
             "make the longest break longer than the shortest, e.g. min_minutes: 20 and max_minutes: 1440",
         )])
-    out: dict[str, Any] = {"min_minutes": low, "max_minutes": high}
-    for key in (*RITUAL_LISTS, *LONGER_LISTS):
-        out[key] = tuple(str(text) for text in file.doc[key])
-    return out  # type: ignore[return-value]
+    lists = {key: tuple(str(text) for text in file.doc[key]) for key in (*RITUAL_LISTS, *LONGER_LISTS)}
+    return Rituals(min_minutes=low, max_minutes=high, **lists)
 
 
 def grounding(folder: Path | None = None) -> str:

@@ -101,7 +101,7 @@ class StirsUpRule(Rule):
         return [("item", str(key)) for key in answer.get("chosen") or ()]
 
     def picture(self, shares):
-        labels = {item["id"]: item["text"] for item in content.stirs_up()}
+        labels = {item.id: item.text for item in content.stirs_up()}
         return [aggregate.Chart(t("group_stirs"), aggregate.count(shares, "item", list(labels), labels), aggregate.respondents(shares))]
 
 
@@ -118,8 +118,8 @@ class BeliefRatingsRule(Rule):
         high = {str(n) for n in range(len(scale) - 2, len(scale))}
         bars = []
         for belief in beliefs:
-            rated = [s for s in shares if s.field == belief["id"]]
-            bars.append((belief["text"], sum(1 for s in rated if s.value in high)))
+            rated = [s for s in shares if s.field == belief.id]
+            bars.append((belief.text, sum(1 for s in rated if s.value in high)))
         return [aggregate.Chart(t("group_beliefs", high=" / ".join(scale[-2:])), bars, aggregate.respondents(shares))]
 
 

@@ -230,7 +230,7 @@ def _care(words: _Words, scale: content.IntensityScale) -> tuple[str, str] | Non
 
 
 def _stirs_up(words: _Words, folder: Path | None, options: dict) -> Markup:
-    items = [item["text"] for item in content.stirs_up(folder)]
+    items = [item.text for item in content.stirs_up(folder)]
     return _parts().stirs_up(
         choose=words("choose_any"), items=items, own_label=words("stirs_own_label"), own_lines=LINES_SHORT
     )
@@ -339,7 +339,7 @@ def _agreement_guard(words: _Words) -> tuple[str, list[str]] | None:
 
 
 def _agreement(words: _Words, folder: Path | None, options: dict) -> Markup:
-    ideas = content.rituals(folder)  # both kinds' lists, checked as the app checks them
+    rituals = content.rituals(folder)  # both kinds' lists, checked as the app checks them
     kinds = [(kind, fields) for kind, fields in AGREEMENT_KINDS if kind == "break" or words.has(f"agreement_kind_{kind}")]
     several = len(kinds) > 1
     choices = [(words(f"agreement_kind_{k}"), words.optional(f"agreement_kind_{k}_hint")) for k, _ in kinds] if several else []
@@ -349,12 +349,12 @@ def _agreement(words: _Words, folder: Path | None, options: dict) -> Markup:
         for label_key, list_key, example_key in fields:
             hint = ""
             if label_key == "agreement_length":
-                low, high = _duration(words, ideas["min_minutes"]), _duration(words, ideas["max_minutes"])
+                low, high = _duration(words, rituals.min_minutes), _duration(words, rituals.max_minutes)
                 hint = words("agreement_length_hint", low=low, high=high)
             if example_key:
                 hint = words("handout_example", text=words(example_key))
             lines = 1 if label_key == "agreement_length" else LINES_SHORT
-            boxes.append((words(label_key), lines, hint, list(ideas.get(list_key) or ()) if list_key else []))
+            boxes.append((words(label_key), lines, hint, list(rituals.ideas(list_key)) if list_key else []))
         # each kind on its own page when there are two, to copy only the one that fits
         shown.append((words(f"agreement_kind_{kind}") if several else "", n > 0, boxes))
     return _parts().agreement(
@@ -368,18 +368,18 @@ def _agreement(words: _Words, folder: Path | None, options: dict) -> Markup:
 
 def _pause(words: _Words, folder: Path | None, options: dict) -> Markup:
     kind = options.get("kind", "breathing")
-    pauses = content.pauses(folder)
+    pauses = content.pauses(folder).by_kind()
     if kind not in pauses:
         raise HandoutError(f"Pause(kind={kind!r}) is not one of the pauses in pauses.yaml: {', '.join(pauses)}")
     spec = pauses[kind]
-    if kind == "breathing":
-        seconds = (spec["in_seconds"] + spec["out_seconds"]) * spec["rounds"]
-        intro, steps = spec["intro"], None
+    if isinstance(spec, content.BreathingPause):
+        seconds = (spec.in_seconds + spec.out_seconds) * spec.rounds
+        intro, steps = spec.intro, None
     else:
-        seconds = sum(step["seconds"] for step in spec["steps"])
-        intro, steps = spec.get("credit", ""), [step["text"] for step in spec["steps"]]
+        seconds = sum(step.seconds for step in spec.steps)
+        intro, steps = spec.credit, [step.text for step in spec.steps]
     minutes = max(1, round(seconds / 60))
-    return _parts().pause(title=spec["title"], intro=intro, steps=steps, length=words("pause_length", minutes=minutes))
+    return _parts().pause(title=spec.title, intro=intro, steps=steps, length=words("pause_length", minutes=minutes))
 
 
 EXERCISES: dict[str, Callable[[_Words, Path | None, dict], Markup]] = {
@@ -536,7 +536,8 @@ def _exercise_handout(kit: _Kit, cell: ExerciseCell, filename: str) -> Handout:
     elif cell.name == "CheckIn":
         title = words("checkout_title" if cell.options.get("moment") == "check-out" else "checkin_title")
     elif cell.name == "Pause":
-        title = content.pauses(kit.folder).get(cell.options.get("kind", "breathing"), {}).get("title", "")
+        spec = content.pauses(kit.folder).by_kind().get(cell.options.get("kind", "breathing"))
+        title = spec.title if spec is not None else ""
     else:
         title = words(TITLES[cell.name])
     try:

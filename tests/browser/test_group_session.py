@@ -86,13 +86,13 @@ def test_the_facilitator_moves_everyone_and_sees_answers_only_at_k(browser: Brow
     waiting = facilitator.locator(".hs-waiting")
     for n, person in enumerate(people[:2], 1):
         expect(person.locator(".hs-stirs-up .hs-share input")).to_be_checked()
-        person.get_by_role("button", name=items[0]["text"]).click()
+        person.get_by_role("button", name=items[0].text).click()
         expect(waiting).to_contain_text(f"{n} shared so far", timeout=10_000)
     expect(facilitator.locator(".hs-console-answers .hs-chart")).to_have_count(0)
-    people[2].get_by_role("button", name=items[0]["text"]).click()
+    people[2].get_by_role("button", name=items[0].text).click()
     chart = facilitator.locator(".hs-console-answers .hs-figure")
     expect(chart).to_be_visible(timeout=10_000)
-    expect(chart.locator(".hs-chart-summary")).to_contain_text(f"{items[0]['text']}: 3")
+    expect(chart.locator(".hs-chart-summary")).to_contain_text(f"{items[0].text}: 3")
 
     # free text with HTML and script, shared at the closing theme
     facilitator.get_by_role("button", name=f"{themes[-1].number}. {themes[-1].title}").click()
@@ -118,14 +118,14 @@ def test_the_facilitator_moves_everyone_and_sees_answers_only_at_k(browser: Brow
     download_info.value.save_as(csv)
     exported = csv.read_text(encoding="utf-8")
     assert exported.startswith("session,theme,exercise,field,value,hidden")
-    assert "takeaway 2" in exported and items[0]["id"] in exported
+    assert "takeaway 2" in exported and items[0].id in exported
     assert "pseudonym" not in exported
 
     facilitator.get_by_role("button", name=texts["console_purge"]).click()
     facilitator.get_by_role("button", name=texts["console_purge_confirm"]).click()
     expect(facilitator.locator(".hs-console-url")).to_be_hidden()
     raw = b"".join(p.read_bytes() for p in data.glob("holding-space.sqlite*"))
-    assert b"takeaway 2" not in raw and b"__pwned" not in raw and items[0]["id"].encode() not in raw
+    assert b"takeaway 2" not in raw and b"__pwned" not in raw and items[0].id.encode() not in raw
     for person in people:
         expect(person.locator(".hs-notice")).to_contain_text(texts["session_ended"][:30], timeout=10_000)
         person.context.close()
@@ -210,13 +210,13 @@ def test_at_a_laptop_width_the_console_shows_the_group_answers_first(browser: Br
         person.get_by_role("button", name=texts["consent_share"]).click()
     facilitator.get_by_role("button", name=f"1. {themes[1].title}").click()
     items = content.stirs_up()
-    longest = max(items, key=lambda item: len(item["text"]))
+    longest = max(items, key=lambda item: len(item.text))
     for person in people:
         expect(heading(person)).to_have_text(themes[1].title, timeout=15_000)
-        person.get_by_role("button", name=longest["text"]).click()
+        person.get_by_role("button", name=longest.text).click()
     chart = facilitator.locator(".hs-console-answers svg.hs-chart").first
     expect(chart).to_be_visible(timeout=20_000)
-    expect(facilitator.locator(".hs-console-answers .hs-chart-summary").first).to_contain_text(f"{longest['text']}: 2")
+    expect(facilitator.locator(".hs-console-answers .hs-chart-summary").first).to_contain_text(f"{longest.text}: 2")
     answers = facilitator.evaluate(BOX, ".hs-console-answers")[0]
     first_chart = facilitator.evaluate(BOX, ".hs-console-answers svg.hs-chart")[0]
     assert answers["top"] < 200, f"the group answers start {answers['top']:.0f} px down"

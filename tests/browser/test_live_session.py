@@ -123,7 +123,7 @@ def test_a_group_of_six_follows_the_facilitator_through_every_theme(browser: Bro
             if theme.key.startswith("00_"):
                 person.get_by_role("button", name=words[i % 3], exact=True).click()
             elif theme.key.startswith("01_"):
-                person.get_by_role("button", name=items[i % 2]["text"]).click()
+                person.get_by_role("button", name=items[i % 2].text).click()
             elif theme.key.startswith("07_"):
                 person.locator(".hs-writing textarea").fill(f"<b>one thing</b> from person {i}")
                 person.locator(".hs-writing .hs-share input").check()
@@ -132,7 +132,7 @@ def test_a_group_of_six_follows_the_facilitator_through_every_theme(browser: Bro
             expect(console.locator(".hs-console-answers .hs-chart-summary").first).to_contain_text(
                 f"({len(people)} people)", timeout=30_000)
             assert chart.bounding_box()["y"] < 600, "the chart is not on the console's first screen"
-            expect(console.locator(".hs-console-answers .hs-chart-summary").first).to_contain_text(f"{items[0]['text']}: 3")
+            expect(console.locator(".hs-console-answers .hs-chart-summary").first).to_contain_text(f"{items[0].text}: 3")
 
     shared = console.locator(".hs-shared-text")
     expect(shared).to_have_count(len(people), timeout=30_000)

@@ -44,8 +44,8 @@ def test_a_participant_does_every_exercise_and_takes_it_home(page: Page, partici
     # 1 the pain: what it stirs up
     next_theme(page, 1)
     items = content.stirs_up()
-    s.get_by_role("button", name=items[0]["text"]).click()
-    s.get_by_role("button", name=items[3]["text"]).click()
+    s.get_by_role("button", name=items[0].text).click()
+    s.get_by_role("button", name=items[3].text).click()
     expect(s.locator(".hs-stirs-up .hs-summary")).to_contain_text("2")
 
     # 2 threat: beliefs and the story I tell myself
@@ -59,12 +59,12 @@ def test_a_participant_does_every_exercise_and_takes_it_home(page: Page, partici
     # 3 space as care: reframe and which kind of distance
     next_theme(page, 3)
     worries = content.reframes()
-    s.locator(".hs-reframe select").select_option(label=worries[0]["thought"])
-    s.get_by_role("button", name=worries[0]["readings"][0]).click()
+    s.locator(".hs-reframe select").select_option(label=worries[0].thought)
+    s.get_by_role("button", name=worries[0].readings[0]).click()
     s.locator(".hs-reframe textarea").fill("They need rest, not less of me.")
     kinds, scenarios = content.scenarios()
     first_row = s.locator(".hs-scenario-row").first
-    first_row.get_by_role("button", name=kinds[scenarios[0]["answer"]]["label"]).click()
+    first_row.get_by_role("button", name=kinds[scenarios[0].answer].label).click()
     expect(first_row.locator(".hs-feedback")).to_contain_text(texts["scenarios_fits"].split(":")[0])
 
     # 4 differences: the closeness line and the loop
@@ -97,13 +97,13 @@ def test_a_participant_does_every_exercise_and_takes_it_home(page: Page, partici
     next_theme(page, 6)
     ideas = content.rituals()
     agreement = s.locator(".hs-agreement")
-    agreement.get_by_role("button", name=ideas["signals"][0], exact=True).click()
+    agreement.get_by_role("button", name=ideas.signals[0], exact=True).click()
     handle = agreement.locator(".noUi-handle").first
     handle.focus()
     for _ in range(3):
         handle.press("ArrowRight")
     agreement.get_by_label(texts["agreement_come_back"]).fill("at 9 pm, in the kitchen")
-    agreement.get_by_role("button", name=ideas["after"][0], exact=True).click()
+    agreement.get_by_role("button", name=ideas.after[0], exact=True).click()
     card = agreement.locator(".hs-agreement-card")
     expect(card).to_contain_text("at 9 pm, in the kitchen")
     expect(card).to_contain_text(texts["agreement_minutes_short"])
@@ -131,8 +131,8 @@ def test_a_participant_does_every_exercise_and_takes_it_home(page: Page, partici
     download.save_as(saved)
     home = saved.read_text(encoding="utf-8")
     for expected in [
-        "7/10", "3/10", items[0]["text"], "They are bored with me.", "They had a long week.", "They need rest, not less of me.",
-        "you go quiet", "I need quiet to come back to you.", "text me at nine", ideas["signals"][0].replace('"', "&quot;"),
+        "7/10", "3/10", items[0].text, "They are bored with me.", "They had a long week.", "They need rest, not less of me.",
+        "you go quiet", "I need quiet to come back to you.", "text me at nine", ideas.signals[0].replace('"', "&quot;"),
         "at 9 pm, in the kitchen", "Space can be care.", texts["agreement_title"],
     ]:
         assert expected in home, f"the take-home lacks {expected!r}"

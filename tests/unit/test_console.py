@@ -55,14 +55,14 @@ def test_answers_show_only_at_k(console: FacilitatorConsole):
     console.move_everyone(THEME1)
     item = content.stirs_up()[0]
     for n in range(2):
-        share(console, n, f"{THEME1}/stirs-up", [("item", item["id"])])
+        share(console, n, f"{THEME1}/stirs-up", [("item", item.id)])
     console.refresh()
     text = str([c.value for c in console.answers_panel.children[1].children])
     assert "1 more needed" in text and "<svg" not in text
-    share(console, 2, f"{THEME1}/stirs-up", [("item", item["id"])])
+    share(console, 2, f"{THEME1}/stirs-up", [("item", item.id)])
     console.refresh()
     chart = console.answers_panel.children[1].children[1].value
-    assert "<svg" in chart and f"{item['text']}: 3" in chart
+    assert "<svg" in chart and f"{item.text}: 3" in chart
 
 
 def test_couple_sessions_never_show_answers(console: FacilitatorConsole):
@@ -70,7 +70,7 @@ def test_couple_sessions_never_show_answers(console: FacilitatorConsole):
     console.start_session("couple")
     console.move_everyone(THEME1)
     for n in range(6):
-        share(console, n, f"{THEME1}/stirs-up", [("item", content.stirs_up()[0]["id"])])
+        share(console, n, f"{THEME1}/stirs-up", [("item", content.stirs_up()[0].id)])
     console.refresh(force=True)
     text = str([c.value for c in console.answers_panel.children if hasattr(c, "value")])
     assert content.ui_text()["console_no_aggregates"][:40] in text and "<svg" not in text
@@ -175,7 +175,7 @@ def test_the_console_builds_no_participant_widget(console: FacilitatorConsole):
     console.start_session("group", k=2)
     console.move_everyone(THEME1)
     for n in range(2):
-        share(console, n, f"{THEME1}/stirs-up", [("item", content.stirs_up()[0]["id"])])
+        share(console, n, f"{THEME1}/stirs-up", [("item", content.stirs_up()[0].id)])
     console.refresh(force=True)
     assert "<svg" in str([getattr(c, "value", "") for c in console.answers_panel.children[1].children])
     assert console.comm is not None and console.answers_panel.comm is not None
@@ -196,15 +196,15 @@ def test_the_answers_panel_draws_a_chart_at_k_and_a_waiting_line_below(tmp_path:
     panel = AnswersPanel(store, content.load_themes(), {THEME1: [spec]}, on_hide=lambda *a: hidden.append(a))
     assert content.ui_text()["console_no_session"][:30] in panel.children[0].value
     item = content.stirs_up()[0]
-    store.replace_shares(session, pseudonym(session.code, "a" * 32), spec.key, [("item", item["id"])])
+    store.replace_shares(session, pseudonym(session.code, "a" * 32), spec.key, [("item", item.id)])
     panel.session, panel.theme = session, THEME1
     block = panel.children[1]
     assert block.children[0].value == "<h3>What does it stir up?</h3>"
     assert "hs-waiting" in block.children[1].value and "1 more needed" in block.children[1].value
-    store.replace_shares(session, pseudonym(session.code, "b" * 32), spec.key, [("item", item["id"])])
+    store.replace_shares(session, pseudonym(session.code, "b" * 32), spec.key, [("item", item.id)])
     panel.activity = tuple(store.signature(session))  # the console's poll: redrawn because the store changed
     block = panel.children[1]
-    assert "hs-console-exercise" in block._dom_classes and f"{item['text']}: 2" in block.children[1].value
+    assert "hs-console-exercise" in block._dom_classes and f"{item.text}: 2" in block.children[1].value
     assert not hidden
 
 

@@ -80,18 +80,18 @@ def test_the_check_in_picture_counts_ratings_on_the_whole_scale_and_the_top_word
 
 def test_the_stirs_up_picture_labels_items_with_their_text_and_ignores_unknown_values():
     items = content.stirs_up()
-    shares = rows_of([[("item", items[0]["id"])], [("item", items[0]["id"]), ("item", "<script>")]])
+    shares = rows_of([[("item", items[0].id)], [("item", items[0].id), ("item", "<script>")]])
     (chart,) = RULES["StirsUp"].picture(shares)
-    assert chart.bars[0] == (items[0]["text"], 2) and len(chart.bars) == len(items)
+    assert chart.bars[0] == (items[0].text, 2) and len(chart.bars) == len(items)
     assert all("<script>" not in label for label, _ in chart.bars)
 
 
 def test_the_beliefs_picture_counts_the_top_two_steps():
     scale, beliefs = content.beliefs()
     top, low = str(len(scale) - 1), "0"
-    shares = rows_of([[(beliefs[0]["id"], top)], [(beliefs[0]["id"], low)], [(beliefs[0]["id"], str(len(scale) - 2))]])
+    shares = rows_of([[(beliefs[0].id, top)], [(beliefs[0].id, low)], [(beliefs[0].id, str(len(scale) - 2))]])
     (chart,) = RULES["BeliefRatings"].picture(shares)
-    assert chart.bars[0] == (beliefs[0]["text"], 2) and chart.respondents == 3
+    assert chart.bars[0] == (beliefs[0].text, 2) and chart.respondents == 3
 
 
 def test_the_line_picture_counts_both_places_over_0_to_10():

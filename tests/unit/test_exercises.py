@@ -94,12 +94,12 @@ def test_stirs_up_offers_the_content_items_and_records_choices():
     """Are the items of stirs_up.yaml offered, and do taps record their ids?"""
     items = content.stirs_up()
     ex = StirsUp(prompt="What does it stir up?")
-    assert [b.description for b in ex._chips._buttons] == [i["text"] for i in items]
+    assert [b.description for b in ex._chips._buttons] == [i.text for i in items]
     ex._chips._buttons[2].value = True
     ex._chips._buttons[0].value = True
-    assert ex.chosen == (items[0]["id"], items[2]["id"])
+    assert ex.chosen == (items[0].id, items[2].id)
     ex._own._input.value = "tight chest"
-    assert ex.texts() == [items[0]["text"], items[2]["text"], "tight chest"]
+    assert ex.texts() == [items[0].text, items[2].text, "tight chest"]
     assert "3" in ex._summary.value
 
 
@@ -114,12 +114,12 @@ def test_rating_a_belief_records_it_and_shows_the_gentler_reading():
     """Does rating a belief record it and reveal its reflection?"""
     scale, beliefs = content.beliefs()
     ex = BeliefRatings()
-    buttons, reflection = ex._rows[beliefs[1]["id"]]
+    buttons, reflection = ex._rows[beliefs[1].id]
     assert reflection.value == ""
     buttons.value = 3
-    assert ex.ratings == {beliefs[1]["id"]: 3}
-    assert beliefs[1]["reflection"][:30] in html.unescape(reflection.value)
-    assert ex.take_home().lines == [(beliefs[1]["text"], scale[3])]
+    assert ex.ratings == {beliefs[1].id: 3}
+    assert beliefs[1].reflection[:30] in html.unescape(reflection.value)
+    assert ex.take_home().lines == [(beliefs[1].text, scale[3])]
 
 
 @pytest.mark.parametrize("bad", [{"nope": 1}, {"always_together": 9}, {"always_together": "2"}, {"always_together": True}])
@@ -184,12 +184,12 @@ def test_reframe_shows_readings_for_the_chosen_worry():
     """Does choosing a worry show its readings, and choosing another reset the marks?"""
     worries = content.reframes()
     ex = Reframe()
-    ex._pick.value = worries[0]["id"]
-    assert [b.description for b in ex._chips._buttons] == list(worries[0]["readings"])
+    ex._pick.value = worries[0].id
+    assert [b.description for b in ex._chips._buttons] == list(worries[0].readings)
     ex._chips._buttons[1].value = True
     assert ex.readings == (1,)
-    ex._pick.value = worries[1]["id"]
-    assert ex.readings == () and ex.worry == worries[1]["id"]
+    ex._pick.value = worries[1].id
+    assert ex.readings == () and ex.worry == worries[1].id
 
 
 def test_reframe_refuses_a_reading_that_was_not_offered():
@@ -197,7 +197,7 @@ def test_reframe_refuses_a_reading_that_was_not_offered():
     ex = Reframe()
     with pytest.raises(TraitError):
         ex.readings = (0,)  # no worry chosen yet
-    ex.worry = content.reframes()[0]["id"]
+    ex.worry = content.reframes()[0].id
     with pytest.raises(TraitError):
         ex.readings = (99,)
     with pytest.raises(TraitError):
@@ -207,7 +207,7 @@ def test_reframe_refuses_a_reading_that_was_not_offered():
 def test_reframe_restores_worry_before_readings():
     """Does a saved reframe come back with its worry and marked readings?"""
     ex = Reframe()
-    ex.worry = content.reframes()[2]["id"]
+    ex.worry = content.reframes()[2].id
     ex.readings = (0, 1)
     ex.own = "they are tired"
     again = Reframe()
@@ -222,13 +222,13 @@ def test_space_or_not_gives_immediate_feedback_and_points_to_help_for_control():
     kinds, scenarios = content.scenarios()
     ex = SpaceOrNot()
     first = scenarios[0]
-    buttons, feedback = ex._rows[first["id"]]
-    buttons.value = first["answer"]
-    assert kinds[first["answer"]]["label"] in feedback.value and ex.matched == 1
-    control = next(s for s in scenarios if s["answer"] == "control")
+    buttons, feedback = ex._rows[first.id]
+    buttons.value = first.answer
+    assert kinds[first.answer].label in feedback.value and ex.matched == 1
+    control = next(s for s in scenarios if s.answer == "control")
     wrong = next(k for k in kinds if k != "control")
-    ex._rows[control["id"]][0].value = wrong
-    text = ex._rows[control["id"]][1].value
+    ex._rows[control.id][0].value = wrong
+    text = ex._rows[control.id][1].value
     assert escape(content.ui_text()["scenarios_help"][:20]) in text
     assert ex.matched == 1
     assert "2" in ex._score.value
@@ -238,7 +238,7 @@ def test_space_or_not_refuses_unknown_kinds_and_scenarios():
     """Are a made-up kind or scenario refused?"""
     ex = SpaceOrNot()
     with pytest.raises(TraitError):
-        ex.answers = {content.scenarios()[1][0]["id"]: "affection"}
+        ex.answers = {content.scenarios()[1][0].id: "affection"}
     with pytest.raises(TraitError):
         ex.answers = {"made_up": "healthy"}
 
@@ -246,7 +246,7 @@ def test_space_or_not_refuses_unknown_kinds_and_scenarios():
 def test_scenarios_cover_every_kind():
     """Does the scenario file include at least one scenario of each kind?"""
     kinds, scenarios = content.scenarios()
-    assert {s["answer"] for s in scenarios} == set(kinds)
+    assert {s.answer for s in scenarios} == set(kinds)
 
 
 # ------------------------------------------------------------------ pictures
@@ -323,19 +323,19 @@ def test_loop_map_bounds_each_step():
 # ------------------------------------------------------------------ Pause
 def test_breathing_pause_alternates_in_and_out_for_the_configured_rounds():
     """Does the breathing pause pace in and out as pauses.yaml says?"""
-    spec = content.pauses()["breathing"]
+    spec = content.pauses().breathing
     steps = Pause(kind="breathing").steps
-    assert len(steps) == 2 * spec["rounds"]
+    assert len(steps) == 2 * spec.rounds
     assert [s["breath"] for s in steps[:2]] == ["in", "out"]
-    assert [s["seconds"] for s in steps[:2]] == [spec["in_seconds"], spec["out_seconds"]]
+    assert [s["seconds"] for s in steps[:2]] == [spec.in_seconds, spec.out_seconds]
 
 
 def test_self_compassion_pause_walks_the_content_steps():
     """Does the self-compassion pause show the steps of pauses.yaml, credited?"""
-    spec = content.pauses()["self-compassion"]
+    spec = content.pauses().self_compassion
     pause = Pause(kind="self-compassion")
-    assert [s["text"] for s in pause.steps] == [s["text"] for s in spec["steps"]]
-    assert escape(spec["credit"]) in pause._heading.value  # shown as text: an apostrophe arrives escaped
+    assert [s["text"] for s in pause.steps] == [s.text for s in spec.steps]
+    assert escape(spec.credit) in pause._heading.value  # shown as text: an apostrophe arrives escaped
 
 
 def test_pause_completion_comes_from_the_browser_and_is_bounded():
@@ -373,15 +373,15 @@ def test_space_agreement_offers_ideas_and_keeps_the_length_in_bounds():
     ex = SpaceAgreement()
     suggestion = next(c for c in ex._boxes["signal"].children[-1].children)
     suggestion.click()
-    assert ex.signal == ideas["signals"][0]
+    assert ex.signal == ideas.signals[0]
     ex._length.value = 60
     assert ex.minutes == 60
     with pytest.raises(TraitError):
-        ex.minutes = ideas["min_minutes"] - 1
+        ex.minutes = ideas.min_minutes - 1
     with pytest.raises(TraitError):
-        ex.minutes = ideas["max_minutes"] + 1
+        ex.minutes = ideas.max_minutes + 1
     options = [value for _, value in ex._length.options]
-    assert min(options) == ideas["min_minutes"] and max(options) == ideas["max_minutes"]
+    assert min(options) == ideas.min_minutes and max(options) == ideas.max_minutes
 
 
 def test_space_agreement_card_and_take_home_hold_what_was_agreed():

@@ -173,10 +173,10 @@ def test_every_exercise_class_has_a_paper_version():
 def test_the_exercise_handouts_use_the_content_files(built: dict[str, str]):
     """Do the handouts print the lists of the content files the app uses (feelings, items, scenarios…)?"""
     pages = text_of("\n".join(built.values()))
-    expect = list(content.feelings()) + [i["text"] for i in content.stirs_up()]
-    expect += [b["text"] for b in content.beliefs()[1]] + [w["thought"] for w in content.reframes()]
-    expect += [s["text"] for s in content.scenarios()[1]] + [s["text"] for s in content.pauses()["self-compassion"]["steps"]]
-    expect += list(content.rituals()["signals"]) + [content.intensity().question]
+    expect = list(content.feelings()) + [i.text for i in content.stirs_up()]
+    expect += [b.text for b in content.beliefs()[1]] + [w.thought for w in content.reframes()]
+    expect += [s.text for s in content.scenarios()[1]] + [s.text for s in content.pauses().self_compassion.steps]
+    expect += list(content.rituals().signals) + [content.intensity().question]
     missing = [text for text in expect if text not in pages]
     assert not missing, f"not on any handout: {missing[:5]}"
 

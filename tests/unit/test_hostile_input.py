@@ -28,7 +28,7 @@ def text_boxes(widget) -> list[TextBox]:
 
 def exercises():
     reframe = Reframe()
-    reframe.worry = content.reframes()[0]["id"]
+    reframe.worry = content.reframes()[0].id
     return [CheckIn(), StirsUp(), StoryITellMyself(), PartnerNote(), Takeaway(), reframe, LoopMap(), IStatement(), SpaceAgreement()]
 
 

@@ -48,7 +48,7 @@ def test_keeping_everything_private_shares_nothing(store: Store):
     app = arrive(store, session.code)
     app.decide_consent("private")
     stirs = exercise(app, StirsUp)
-    stirs.chosen = (content.stirs_up()[0]["id"],)
+    stirs.chosen = (content.stirs_up()[0].id,)
     assert store.shares(session) == []
 
 
@@ -58,14 +58,14 @@ def test_shared_choices_reach_the_store_and_private_words_never_do(store: Store)
     app = arrive(store, session.code)
     app.decide_consent("share")
     stirs = exercise(app, StirsUp)
-    stirs.chosen = (content.stirs_up()[1]["id"],)
+    stirs.chosen = (content.stirs_up()[1].id,)
     stirs.own = "MY-OWN-LINE"
     checkin = exercise(app, CheckIn)
     checkin.other = "MY-OWN-WORD"
     checkin.intensity = 6
     rows = store.shares(session)
     values = {r.value for r in rows}
-    assert content.stirs_up()[1]["id"] in values and "6" in values
+    assert content.stirs_up()[1].id in values and "6" in values
     assert "MY-OWN-LINE" not in values and "MY-OWN-WORD" not in values
     raw = b"".join(p.read_bytes() for p in store.path.parent.glob("live.sqlite*"))
     assert b"MY-OWN-LINE" not in raw and b"MY-OWN-WORD" not in raw

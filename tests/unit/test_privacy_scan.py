@@ -55,7 +55,7 @@ def type_everything(app: ParticipantApp, who: int, share_takeaway: bool) -> tupl
             if sharing:
                 exercise.share = True
         if isinstance(exercise, StirsUp):
-            exercise.chosen = (content.stirs_up()[0]["id"],)
+            exercise.chosen = (content.stirs_up()[0].id,)
             exercise.own = f"PRIVATE{who}xstirsxown {NAME}"
             private.add(f"PRIVATE{who}xstirsxown")
         if isinstance(exercise, CheckIn):
