@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import traitlets
 from ipywidgets import HTML, Box, Button, Layout, SelectionSlider, ToggleButtons, VBox
 
 from workshop import content
-from workshop.content import LONGER_LISTS
 
 from ._text import t
 from .a11y import SliderNames
@@ -84,12 +82,6 @@ class SuggestBox(TextBox):
 
 def _duration_label(minutes: int) -> str:
     return content.duration_text(minutes, t)
-
-
-def _longer_ideas(folder: Path | None = None) -> dict[str, tuple[str, ...]]:
-    """Ideas for a longer time apart from ``rituals.yaml`` (checked by :func:`workshop.content.rituals`)."""
-    rituals = content.rituals(folder)
-    return {key: rituals.ideas(key) for key in LONGER_LISTS}
 
 
 class SpaceAgreement(_Prompted):

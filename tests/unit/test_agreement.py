@@ -11,9 +11,9 @@ import pytest
 from traitlets import TraitError
 
 from widgets import SpaceAgreement, TakeHome
-from widgets.asking import LONGER_LISTS, _longer_ideas
 from widgets.markup import escape
 from workshop import content
+from workshop.content import LONGER_LISTS
 
 TEXTS = content.ui_text()
 GUARDS = [TEXTS[f"agreement_guard_{part}"] for part in ("title", "proposal", "control", "safety")]
@@ -102,11 +102,11 @@ def test_a_longer_time_apart_has_its_own_fields_and_ideas():
     assert ex.kind == "longer"
     assert shown(ex._groups["longer"]) and not shown(ex._groups["break"])
     assert TEXTS["agreement_kind_longer_hint"][:30] in ex._kind_hint.value
-    ideas = _longer_ideas()
-    for name, key in zip(SpaceAgreement.LONGER_FIELDS, LONGER_LISTS, strict=False):
+    rituals = content.rituals()
+    for name, key in zip(SpaceAgreement.LONGER_FIELDS, LONGER_LISTS, strict=True):
         first = ex._boxes[name].children[-1].children[0]
         first.click()
-        assert getattr(ex, name) == ideas[key][0]
+        assert getattr(ex, name) == rituals.ideas(key)[0]
     assert [label for label, _ in ex.lines()] == [TEXTS[f"agreement_{n}_short"] for n in SpaceAgreement.LONGER_FIELDS]
 
 
@@ -188,15 +188,19 @@ def test_the_agreement_is_never_shared():
 
 def test_longer_ideas_must_be_lists_of_short_texts(tmp_path):
     """Does a rituals.yaml whose longer-time-apart list is missing or holds a non-text stop with a clear ContentError?"""
-    ideas = _longer_ideas()
+    def longer(folder=None):
+        rituals = content.rituals(folder)
+        return {key: rituals.ideas(key) for key in LONGER_LISTS}
+
+    ideas = longer()
     assert set(ideas) == set(LONGER_LISTS) and all(ideas.values())
     source = content.content_dir() / "rituals.yaml"
     text = source.read_text(encoding="utf-8")
     (tmp_path / "rituals.yaml").write_text(text.replace("review:", "reviews:"), encoding="utf-8")
     with pytest.raises(content.ContentError, match="'review'"):
-        _longer_ideas(tmp_path)
+        longer(tmp_path)
     (tmp_path / "rituals.yaml").write_text(text.replace('  - "In one week"', "  - 7"), encoding="utf-8")
     with pytest.raises(content.ContentError, match="'review'"):
-        _longer_ideas(tmp_path)
+        longer(tmp_path)
     shutil.copy(source, tmp_path / "rituals.yaml")
-    assert _longer_ideas(tmp_path) == ideas
+    assert longer(tmp_path) == ideas
