@@ -222,7 +222,7 @@ def test_at_a_laptop_width_the_console_shows_the_group_answers_first(browser: Br
     assert answers["top"] < 200, f"the group answers start {answers['top']:.0f} px down"
     assert first_chart["top"] + 200 < 800, f"the first chart starts {first_chart['top']:.0f} px down, below the first screen"
     labels = facilitator.evaluate(LABELS)
-    assert labels and longest["text"] in " ".join(label["text"] for label in labels)
+    assert labels and longest.text in " ".join(label["text"] for label in labels)
     for label in labels:
         assert label["left"] >= 0 and label["right"] <= label["width"] + 0.5, f"a chart label is cut off: {label}"
     export = facilitator.evaluate(BOX, ".hs-console-data-buttons .jupyter-button")[0]
