@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import warnings
 from collections.abc import Callable
@@ -108,8 +109,56 @@ class _File(NamedTuple):
     doc: Any
 
 
-def _load(name: str, folder: Path | None, only: Callable[[Any], tuple[str, str] | None] | None = None) -> _File:
-    """Read ``<name>.yaml`` and check it against ``schemas/<name>.schema.json``.
+#: the content files the launcher checked against their schemas before starting the servers, as
+#: JSON {path: sha256 of the text}; a kernel trusts a file whose text is still the one checked
+CHECKED_ENV = "HOLDING_SPACE_CHECKED"
+_checked: dict[str, str] | None = None
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _already_checked(path: Path, text: str) -> bool:
+    """Whether the launcher checked this very text (a file edited since is checked again here).
+
+    A participant kernel then loads no schema validator: fastjsonschema and the compiled schemas
+    cost each kernel 1.6 MiB and about 70 ms at start-up, for files the launcher had just checked.
+    """
+    global _checked
+    if _checked is None:
+        try:
+            _checked = json.loads(os.environ.get(CHECKED_ENV) or "{}")
+        except ValueError:
+            _checked = {}
+        if not isinstance(_checked, dict):
+            _checked = {}
+    return _checked.get(str(path.resolve())) == _digest(text)
+
+
+def vouch(folder: Path | None = None) -> str:
+    """Check every content file against its schema now; the ones that pass, as :data:`CHECKED_ENV`
+    holds them for the servers' kernels. A file that fails is left out: each kernel checks it again
+    and says what is wrong."""
+    checked = {}
+    for path in sorted(_content_dir(folder).glob("*.yaml")):
+        if not (schemas.SCHEMA_DIR / f"{path.stem}.schema.json").is_file():
+            continue
+        try:
+            file = _load(path.stem, folder, trust=False)
+        except ContentError:
+            continue
+        checked[str(file.path.resolve())] = _digest(file.text)
+    return json.dumps(checked)
+
+
+def _load(
+    name: str, folder: Path | None, only: Callable[[Any], tuple[str, str] | None] | None = None, trust: bool = True
+) -> _File:
+    """Read ``<name>.yaml`` and check it against ``schemas/<name>.schema.json``, unless ``trust`` and the
+    launcher checked this very text already (see :func:`vouch`).
 
     ``only(doc)`` may name one entry of one mapping, ``(key, entry)``: the other entries of
     ``doc[key]`` are then left unchecked (the Help panel reads only the country in use).
@@ -130,6 +179,8 @@ def _load(name: str, folder: Path | None, only: Callable[[Any], tuple[str, str] 
                         "remove it (an escape such as \\x1b or \\0 between double quotes makes one)")
         for p in controls
     ]
+    if not found and trust and _already_checked(path, text):
+        return file
     if not schemas.valid(name, checked):
         found += schemas.problems(name, checked, raw, schemas.compose(text, _Loader))
     if found:

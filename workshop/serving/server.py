@@ -173,6 +173,8 @@ def server_environment(settings: ServerSettings) -> dict[str, str]:
     env["HOLDING_SPACE_NOTEBOOKS"] = str(settings.notebooks)
     env["HOLDING_SPACE_CONTENT"] = str(settings.content)
     env["HOLDING_SPACE_DATA"] = str(settings.data)
+    # the content files checked here, once: the kernels then load no schema validator for them
+    env[content.CHECKED_ENV] = content.vouch(settings.content)
     env["PYTHONUNBUFFERED"] = "1"
     env.update(settings.extra_env)
     env.pop("PYTEST_CURRENT_TEST", None)
