@@ -92,8 +92,6 @@ class ParticipantApp(QuietRepr, VBox):
         self._title = HTML()
         self._title.add_class("hs-title")
         self.navigation = Navigation(titles=[theme.title for theme in themes])
-        traitlets.link((self, "page"), (self.navigation, "page"))
-        traitlets.dlink((self, "following"), (self.navigation, "following"))
         self._help = HelpPanel()
         self._moment_button = Button()
         self._moment_button.add_class("hs-moment-button")
@@ -119,6 +117,11 @@ class ParticipantApp(QuietRepr, VBox):
         self.observe(self._on_moment, names="moment")
         self._bridge.observe(self._resume_then_connect, names=["participant_id", "restored"])
         self.observe(self._on_page, names="page")
+        # linked after _on_page observes the page: on a move the new theme goes to the browser first,
+        # then the progress line (benchmarks/follow.py, six phones: all switched in 0.56 s median and
+        # 0.61 s p95 in this order, 0.60 s and 0.69 s in the other)
+        traitlets.link((self, "page"), (self.navigation, "page"))
+        traitlets.dlink((self, "following"), (self.navigation, "following"))
         self.observe(self._on_following, names="following")
         errors.install(self.show_error)
         self._on_page()
