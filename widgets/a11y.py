@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import anywidget
+from .looks import AnyWidget
 
 
-class SliderNames(anywidget.AnyWidget):
+class SliderNames(AnyWidget):
     """Names the handles of the sliders on the page for screen readers.
 
     ipywidgets' slider handle (``role="slider"``) has no accessible name, and for a selection

@@ -9,7 +9,6 @@ import random
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, Button, VBox
 
 from workshop import content, serverlog
 from workshop.answers import AnswerBook
@@ -24,6 +23,7 @@ from .bridge import BrowserBridge, connection_texts
 from .checkin import CheckIn
 from .help import HelpPanel
 from .live_session import POLL_SECONDS, SHARE_DELAY, WRITE_WAIT_SECONDS, QuietWord, consent_view, running_loop
+from .looks import HTML, Button, VBox
 from .markup import Markup, el
 from .navigation import Navigation
 from .pages import Page, build_page, close_tree

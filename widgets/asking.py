@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, Box, Button, Layout, SelectionSlider, ToggleButtons, VBox
 
 from workshop import content
 
@@ -13,6 +12,7 @@ from ._text import t
 from .a11y import SliderNames
 from .base import TakeHomeSection
 from .fields import SHORT, TextBox, label
+from .looks import HTML, Box, Button, SelectionSlider, ToggleButtons, VBox, shared_layout, show
 from .markup import Markup, el, join
 from .reflect import _Prompted
 
@@ -75,7 +75,7 @@ class SuggestBox(TextBox):
             button.add_class("hs-suggestion")
             button.on_click(lambda _b, text=text: setattr(self, "value", text))
             buttons.append(button)
-        row = Box(buttons, layout=Layout(flex_flow="row wrap"))
+        row = Box(buttons, layout=shared_layout(flex_flow="row wrap"))
         row.add_class("hs-suggestions")
         self.children = [*self.children, label(t("suggestions_label"), "hs-hint"), row]
 
@@ -172,7 +172,7 @@ class SpaceAgreement(_Prompted):
             "break": VBox([
                 self._boxes["signal"],
                 self._length,
-                SliderNames(layout=Layout(display="none")),  # names the slider's handle for screen readers
+                SliderNames(layout=shared_layout(display="none")),  # names the slider's handle for screen readers
                 self._length_note,
                 self._boxes["check_in"],
                 self._boxes["come_back"],
@@ -228,7 +228,7 @@ class SpaceAgreement(_Prompted):
         finally:
             self._syncing = False
         for kind, group in self._groups.items():
-            group.layout.display = None if kind == self.kind else "none"
+            show(group, kind == self.kind)
         self._kind_hint.value = str(el("p", t(f"agreement_kind_{self.kind}_hint"), cls="hs-hint"))
         self._card.value = str(self.card())
 

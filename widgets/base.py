@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, Button, Checkbox, VBox
 
 from workshop import exercises
 
 from ._text import t
+from .looks import HTML, Button, Checkbox, VBox, show
 from .markup import el
 
 _live: list[weakref.ref] = []
@@ -75,11 +75,16 @@ class Exercise(QuietRepr, VBox):
 
     def __init__(self, body: list, **kwargs: Any) -> None:
         self._privacy = HTML()
-        self._share_box = Checkbox(value=False, description=t("share_label"), indent=False)
-        self._share_box.add_class("hs-share")
-        self._share_row = VBox([self._share_box, HTML(str(el("p", t(self.share_note_key), cls="hs-hint")))])
-        self._share_row.add_class("hs-share-row")
-        self._body = VBox([*body, self._share_row, self._privacy])
+        # only an exercise that can be shared carries the row: a private one would never show it
+        self._share_box: Checkbox | None = None
+        self._share_row: VBox | None = None
+        if self.shareable is not None:
+            self._share_box = Checkbox(value=False, description=t("share_label"), indent=False)
+            self._share_box.add_class("hs-share")
+            self._share_row = VBox([self._share_box, HTML(str(el("p", t(self.share_note_key), cls="hs-hint")))])
+            self._share_row.add_class("hs-share-row")
+        sharing = [self._share_row] if self._share_row is not None else []
+        self._body = VBox([*body, *sharing, self._privacy])
         self._body.add_class("hs-exercise-body")
         self._pass = Button(description=t("pass_button"), tooltip=t("pass_button"))
         self._pass.add_class("hs-pass")
@@ -91,7 +96,8 @@ class Exercise(QuietRepr, VBox):
         self._pass.on_click(self._on_pass_click)
         self._unpass.on_click(self._on_unpass_click)
         self.observe(self._on_passed, names="passed")
-        self._share_box.observe(self._on_share_box, names="value")
+        if self._share_box is not None:
+            self._share_box.observe(self._on_share_box, names="value")
         self.observe(self._on_share, names=["share", "share_available"])
         self._on_passed()
         self._on_share()
@@ -136,8 +142,9 @@ class Exercise(QuietRepr, VBox):
 
     def _on_share(self, _change: Any = None) -> None:
         offered = self.shareable is not None and self.share_available
-        self._share_row.layout.display = None if offered else "none"
-        self._share_box.value = self.share
+        if self._share_row is not None and self._share_box is not None:
+            show(self._share_row, offered)
+            self._share_box.value = self.share
         key = "shared_note" if offered and self.share else "private_note"
         self._privacy.value = str(el("p", t(key), cls="hs-private"))
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import anywidget
 import traitlets
+
+from .looks import AnyWidget
 
 MAX_SNAPSHOT = 256 * 1024
 #: the words the browser shows by itself when its line to the kernel breaks (from ui.yaml)
@@ -21,7 +22,7 @@ def connection_texts() -> dict[str, str]:
     return {key: t(key) for key in CONNECTION_TEXTS}
 
 
-class BrowserBridge(anywidget.AnyWidget):
+class BrowserBridge(AnyWidget):
     """Keeps the participant's anonymous id and own answers in their browser's localStorage.
 
     It shows nothing. On load it sends the kernel the id (32 random hex digits made in the

@@ -6,13 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, Button, ToggleButtons, VBox
 
 from workshop import content
 
 from ._text import t
 from .base import Exercise, TakeHomeSection
 from .fields import Chips, TextBox, clean_text, label
+from .looks import HTML, Button, ToggleButtons, VBox
 from .markup import el, join
 
 

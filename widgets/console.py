@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML
 
 from workshop import content, exercises, export, serverlog
 from workshop.markdown import to_html
@@ -37,6 +36,7 @@ from .console_panels import (
     join_url,
 )
 from .live_session import running_loop
+from .looks import HTML
 from .markup import el
 
 __all__ = ["FacilitatorConsole", "POLL_SECONDS", "guide_dir", "join_url", "notes_html", "store_action"]

@@ -15,7 +15,6 @@ from typing import Any
 
 import segno
 import traitlets
-from ipywidgets import HTML, BoundedIntText, Button, HBox, ToggleButton, ToggleButtons, VBox
 
 from workshop import aggregate
 from workshop.content import Theme
@@ -24,6 +23,7 @@ from workshop.store import Session, Store
 
 from ._text import t
 from .charts import bar_chart
+from .looks import HTML, BoundedIntText, Button, HBox, ToggleButton, ToggleButtons, VBox, show
 from .markup import Markup, el, join
 from .takehome import Downloader
 
@@ -151,6 +151,12 @@ class ConsoleLayout(VBox):
 
 
 # ---------------------------------------------------------------------- the panels
+def shown_while(panel: VBox | HBox, when: Callable[[Session | None], bool]) -> None:
+    """Show ``panel`` while ``when(panel.session)`` holds, now and whenever its session changes."""
+    show(panel, when(panel.session))
+    panel.observe(lambda change: show(panel, when(change["new"])), names="session")
+
+
 class SetupPanel(VBox):
     """Starting a session: its kind, k (groups only) and Start; shown while no session is live."""
 
@@ -166,7 +172,7 @@ class SetupPanel(VBox):
         super().__init__([HTML(str(el("h2", t('console_new_session')))), self.kind, self.k, self.start_button], **kwargs)
         self.add_class("hs-console-setup")
         traitlets.dlink((self.kind, "value"), (self.k, "disabled"), lambda kind: kind != "group")
-        traitlets.dlink((self, "session"), (self.layout, "display"), lambda session: "none" if is_live(session) else None)
+        shown_while(self, lambda session: not is_live(session))
         self.start_button.on_click(lambda _b: on_start(self.kind.value, self.k.value))
 
 
@@ -185,7 +191,7 @@ class SessionLine(HBox):
         self.end_button = Button(description=t("console_end"))
         super().__init__([self.line, self.present, self.end_button], **kwargs)
         self.add_class("hs-console-session")
-        traitlets.dlink((self, "session"), (self.layout, "display"), lambda session: None if session is not None else "none")
+        shown_while(self, lambda session: session is not None)
         traitlets.dlink((self, "session"), (self.end_button, "disabled"), lambda session: not is_live(session))
         traitlets.dlink((self, "activity"), (self.present, "value"), presence_html)
         self.observe(self._on_session, names="session")
@@ -210,7 +216,7 @@ class JoinPanel(VBox):
         self.large.add_class("hs-qr-toggle")
         super().__init__([self.qr, self.large], **kwargs)
         self.add_class("hs-console-join")
-        traitlets.dlink((self, "session"), (self.layout, "display"), lambda session: None if is_live(session) else "none")
+        shown_while(self, is_live)
         for name in ("description", "tooltip"):
             traitlets.dlink((self.large, "value"), (self.large, name), lambda on: t("console_qr_small") if on else t("console_qr_large"))
         self.large.observe(self._on_large, names="value")
@@ -281,13 +287,13 @@ class NotesPanel(HTML):
         super().__init__(**kwargs)
         self.notes = notes
         self.add_class("hs-console-notes")
-        self.layout.display = "none"
+        show(self, False)
         self.observe(self._on_theme, names="theme")
 
     def _on_theme(self, _change: Any = None) -> None:
         # the script is the guide's Markdown rendered by workshop.markdown (escaping), or a hint
         self.value = str(join(el("h2", t("console_notes")), Markup(self.notes(self.theme)))) if self.theme else ""
-        self.layout.display = None if self.theme else "none"
+        show(self, bool(self.theme))
 
 
 class AnswersPanel(VBox):

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, Box, Layout, Text, Textarea, ToggleButton, VBox
 
 from ._text import t
+from .looks import HTML, Box, Text, Textarea, ToggleButton, VBox, shared_layout
 from .markup import el
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -134,7 +134,7 @@ class Chips(Box):
         for button in self._buttons:
             button.add_class("hs-chip")
             button.observe(self._on_button, names="value")
-        super().__init__(self._buttons, layout=Layout(flex_flow="row wrap"), **kwargs)
+        super().__init__(self._buttons, layout=shared_layout(flex_flow="row wrap"), **kwargs)
         self.add_class("hs-chips")
         self.observe(self._on_value, names="value")
 

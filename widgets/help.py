@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, Button, VBox
 
 from workshop import content, serverlog
 
 from ._text import t
+from .looks import HTML, Button, VBox
 from .markup import Markup, el, join
 
 #: opens a website in a new tab that cannot reach back into the workshop page

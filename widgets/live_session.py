@@ -12,9 +12,9 @@ import asyncio
 from collections.abc import Callable
 
 import traitlets
-from ipywidgets import HTML, Button, ToggleButton, VBox
 
 from ._text import t
+from .looks import HTML, Button, ToggleButton, VBox, show
 from .markup import el
 
 POLL_SECONDS = 0.5
@@ -83,7 +83,7 @@ class QuietWord(VBox):
         self._note = HTML()
         super().__init__([self.button, self._note])
         self.add_class("hs-quiet-box")
-        self.layout.display = "none"
+        show(self, False)
         # the button shows the request as it stands; a click asks, and a refused ask goes back
         traitlets.dlink((self, "asking"), (self.button, "value"))
         self.observe(self._show, names="asking")
@@ -91,7 +91,7 @@ class QuietWord(VBox):
         self._show()
 
     def show(self, shown: bool) -> None:
-        self.layout.display = None if shown else "none"
+        show(self, shown)
 
     def _on_click(self, change: dict) -> None:
         if change["new"] == self.asking:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, Button, HBox
 
 from ._text import t
+from .looks import HTML, Button, HBox, show
 from .markup import el, join
 
 
@@ -54,7 +54,7 @@ class Navigation(traitlets.HasTraits):
         total = len(self.titles)
         if not total:
             return
-        self.bar.layout.display = None if self.shown else "none"
+        show(self.bar, self.shown)
         self.back.disabled = self.page == 0 or self.following
         self.next.disabled = self.page == total - 1 or self.following
         last = self.page == total - 1 and self.shown

@@ -11,13 +11,14 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from ipywidgets import HTML, VBox, Widget
+from ipywidgets import Widget
 
 from workshop.content import Theme
 from workshop.exercises import exercise_key
 from workshop.markdown import to_html
 
 from .base import Exercise
+from .looks import HTML, VBox
 
 
 @dataclass
@@ -36,7 +37,10 @@ class Page:
 
 
 def close_tree(widget: Widget) -> None:
-    """Close a widget and, first, every widget inside it."""
+    """Close a widget and, first, every widget inside it.
+
+    Not its layout or style: those of the kit's widgets are shared by every page (:mod:`widgets.looks`).
+    """
     for child in getattr(widget, "children", ()):
         close_tree(child)
     widget.close()

@@ -5,18 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import anywidget
 import traitlets
-from ipywidgets import HTML
 
 from workshop import content
 
 from ._text import t
 from .base import Exercise, TakeHomeSection
+from .looks import HTML, AnyWidget
 from .markup import el, join
 
 
-class PauseTimer(anywidget.AnyWidget):
+class PauseTimer(AnyWidget):
     """The browser side of a pause: shows each step's words with a countdown, and a Start/Stop
     button. It counts in the browser; it tells the kernel only when a pause was completed."""
 

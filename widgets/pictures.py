@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, ToggleButtons
 
 from ._text import t
 from .base import TakeHomeSection
 from .fields import SHORT, TextBox, label
+from .looks import HTML, ToggleButtons
 from .markup import Markup, el, join
 from .reflect import _Prompted
 

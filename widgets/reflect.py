@@ -6,14 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, Dropdown, ToggleButtons, VBox
 
 from workshop import content
 
 from ._text import t
 from .base import Exercise, TakeHomeSection
 from .fields import LONG, SHORT, Chips, TextBox, label
+from .looks import HTML, Dropdown, ToggleButtons, VBox
 from .markup import el
+from .pages import close_tree
 
 
 class _Prompted(Exercise):
@@ -319,7 +320,7 @@ class Reframe(_Prompted):
 
     def _build_readings(self) -> None:
         if self._chips is not None:
-            self._chips.close()
+            close_tree(self._chips)  # its buttons too, not only the box
             self._chips = None
         if not self.worry:
             self._readings_box.children = []

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import traitlets
-from ipywidgets import HTML, ToggleButtons, VBox
 
 from workshop import content
 
 from ._text import t
 from .base import TakeHomeSection
+from .looks import HTML, ToggleButtons, VBox
 from .markup import Markup, el
 from .reflect import _Prompted
 

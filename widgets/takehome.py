@@ -7,15 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import anywidget
 import traitlets
-from ipywidgets import HTML, Button, Checkbox, Layout, VBox
 
 from workshop import content, serverlog, takehome
 
 from ._text import t
 from .base import QuietRepr, TakeHomeSection, live_exercises
 from .help import contact_label
+from .looks import HTML, AnyWidget, Button, Checkbox, VBox, shared_layout
 from .markup import el
 from .pictures import LoopMap
 from .reflect import PartnerNote, StoryITellMyself
@@ -29,7 +28,7 @@ PRIVATE_PARTS: dict[str, tuple[type, str]] = {
 }
 
 
-class Downloader(anywidget.AnyWidget):
+class Downloader(AnyWidget):
     """Sends a file from the kernel to this browser as a download (no server disk involved)."""
 
     _esm = Path(__file__).with_name("download.js").read_text(encoding="utf-8")
@@ -98,7 +97,7 @@ class TakeHome(QuietRepr, VBox):
         self._boxes = {
             key: Checkbox(
                 value=False, description=t("takehome_include", title=t(title_key)), indent=False,
-                layout=Layout(width="100%", height="auto"),
+                layout=shared_layout(width="100%", height="auto"),
             )
             for key, (_cls, title_key) in PRIVATE_PARTS.items()
         }
