@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
-SEATS  ?= 4
+SEATS  ?= auto
 PORT   ?= 8866
 CONSOLE_PORT ?= 8867
 

@@ -34,10 +34,15 @@ def find_chromium() -> str | None:
     return None
 
 
+#: a server's warm pool without the growth that follows arrivals (tests that count kernels or descriptors)
+FIXED_POOL = ["--HoldingSpaceKernelManager.demand_window_seconds=0"]
+
+
 def start_server(
-    tmp: Path, notebooks: Path | None = None, content: Path | None = None, pool_size: int = 2
+    tmp: Path, notebooks: Path | None = None, content: Path | None = None, pool_size: int = 2, extra_args: list | None = None
 ) -> ServerProcess:
     settings = ServerSettings(
+        extra_args=list(extra_args or []),
         port=free_port(),
         bind="127.0.0.1",
         pool_size=pool_size,

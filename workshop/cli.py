@@ -1,6 +1,6 @@
 """``holding-space``: the facilitator's command line (``make workshop`` runs it).
 
-    holding-space workshop [--seats N] [--port P] [--console-port P] [--bind ADDRESS] [--keep-days D]
+    holding-space workshop [--seats auto|N] [--port P] [--console-port P] [--bind ADDRESS] [--keep-days D]
     holding-space check
 """
 
@@ -81,6 +81,17 @@ def workshop_identity(data: Path, hours: float = SAME_WORKSHOP_HOURS) -> dict[st
     return identity
 
 
+#: warm seats the launcher waits for before it prints the join address (the rest warm while people arrive)
+FIRST_SEATS = 4
+
+
+def _seats(value: str) -> str:
+    """``--seats``: "auto" or a whole number from 1."""
+    if value == "auto" or (value.isdigit() and int(value) >= 1):
+        return value
+    raise argparse.ArgumentTypeError("--seats must be auto or a whole number of at least 1")
+
+
 def _progress(ready: int, seats: int) -> None:
     bar = "#" * ready + "." * (seats - ready)
     end = "\n" if ready >= seats else ""
@@ -121,8 +132,10 @@ def run_workshop(args: argparse.Namespace) -> int:
     if purged:
         print(f"Deleted {purged} session(s) older than {args.keep_days} days.", flush=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    room_seats = 0 if args.seats == "auto" else int(args.seats)
     participant = ServerSettings(
-        port=args.port, bind=args.bind, pool_size=args.seats, public_host=args.host, max_participants=args.max_participants,
+        port=args.port, bind=args.bind, pool_size=min(room_seats or FIRST_SEATS, FIRST_SEATS), room_seats=room_seats,
+        public_host=args.host, max_participants=args.max_participants,
         **workshop_identity(data),
     )
     console = console_settings(args.console_port, extra_env={"HOLDING_SPACE_JOIN_BASE": participant.join_url})
@@ -136,7 +149,9 @@ def run_workshop(args: argparse.Namespace) -> int:
     try:
         for server in servers:
             server.wait_until_listening()
-        servers[0].wait_until_warm(progress=_progress, timeout=60 + 20 * args.seats)
+        room = servers[0].wait_until_room_size()
+        # the whole room's seats: a room arriving before they are warm would wait for them
+        servers[0].wait_until_warm(seats=room, progress=_progress, timeout=60 + 5 * room)
         print()
         print("Facilitator console (this computer only; open it in your browser):")
         print(f"  {console.join_url}")
@@ -188,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="holding-space", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     workshop = commands.add_parser("workshop", help="start the participant server and show the join address")
-    workshop.add_argument("--seats", type=int, default=4, help="kernels kept warm for arriving participants (default 4)")
+    workshop.add_argument("--seats", type=_seats, default="auto",
+                          help="kernels kept warm for arriving participants (default auto: as many as the room's cap "
+                               "and half the free memory allow, warmed a few at a time after the first four)")
     workshop.add_argument("--port", type=int, default=8866, help="participant server port (default 8866)")
     workshop.add_argument("--bind", default="0.0.0.0", help="address to listen on (default: every network)")
     workshop.add_argument("--host", default=None, help="address to print in the join link (default: this machine's)")
@@ -199,8 +216,6 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="check the content files and theme notebooks")
     check.set_defaults(run=run_check)
     args = parser.parse_args(argv)
-    if getattr(args, "seats", 1) < 1:
-        parser.error("--seats must be at least 1")
     return args.run(args)
 
 

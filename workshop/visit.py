@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import threading
+import time
 from urllib.parse import parse_qs
 
 
@@ -37,6 +38,13 @@ async def _receive_one(url: str) -> str | None:
         connection.close()
 
 
+def seat_age() -> float:
+    """Seconds since this kernel's process started (for a forked seat: since its fork)."""
+    import psutil
+
+    return max(time.time() - psutil.Process().create_time(), 0.0)
+
+
 def wait_for_request() -> dict[str, str]:
     """Block until a participant's request reaches this preheated kernel.
 
@@ -50,7 +58,7 @@ def wait_for_request() -> dict[str, str]:
     result: dict[str, str] = {}
     from .serverlog import WARM_MARKER, announce
 
-    announce(WARM_MARKER)
+    announce(f"{WARM_MARKER} {seat_age():.2f} s after its kernel started")
 
     def run() -> None:
         message = asyncio.run(_receive_one(url))

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from traitlets import Dict
 
 from workshop.serving.kernels import HoldingSpaceKernelManager
 
@@ -74,7 +75,10 @@ class Probe(HoldingSpaceKernelManager, Bookkeeping):
 
 
 class PreheatingProbe(Probe):
-    """As Voila's VoilaKernelManager looks to the kit: a ``_pools`` of futures, and ``fill_if_needed``."""
+    """As Voila's VoilaKernelManager looks to the kit: a ``_pools`` of futures, ``kernel_pools_config`` and
+    ``fill_if_needed``."""
+
+    kernel_pools_config = Dict({"default": {"pool_size": 4, "kernel_env_variables": {}}})
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -222,3 +226,116 @@ def test_a_templates_static_folders_are_looked_up_once(monkeypatch):
         assert static.TemplateStaticHandler.get_absolute_path("/unused", "lab/static/../../secret").startswith("/unused")
     finally:
         static.template_static_roots.cache_clear()
+
+
+# ------------------------------------------------------------------ seats that follow demand
+class RoomProbe(PreheatingProbe):
+    """A preheating probe serving one notebook, whose ``fill_if_needed`` adds seats that start (not done yet)."""
+
+    notebook_path = "app.ipynb"
+
+    def fill_if_needed(self, delay=None, notebook_name=None, **kwargs) -> None:
+        pool = self._pools.setdefault(notebook_name, [])
+        for _ in range(self.pool_size() - len(pool)):
+            pool.append(asyncio.get_running_loop().create_future())
+
+    async def warm_all(self) -> None:
+        for entry in self._pools.get("app.ipynb", []):
+            if not entry.done():
+                entry.set_result({"kernel_id": await self.start_kernel(kernel_name="python3")})
+
+    def ready(self) -> int:
+        return sum(1 for entry in self._pools.get("app.ipynb", []) if entry.done())
+
+
+def test_the_room_is_warmed_a_few_seats_at_a_time_up_to_its_size():
+    """Auto-sized from the cap (memory allowing); never more than ``concurrent_starts`` starting at once,
+    so the first seats are ready first."""
+
+    async def scenario():
+        manager = RoomProbe(max_participants=6, room_seats=0, concurrent_starts=2, seat_mib=1)
+        assert manager.room_size() == 6
+        manager.ramp()
+        assert len(manager._pools["app.ipynb"]) == 2 and manager.ready() == 0
+        manager.ramp()
+        assert len(manager._pools["app.ipynb"]) == 2, "no more than two start at once"
+        for _ in range(5):
+            await manager.warm_all()
+            manager.ramp()
+        await manager.warm_all()
+        assert manager.ready() == 6 and manager.pool_size() == 6
+        manager.ramp()
+        assert len(manager._pools["app.ipynb"]) == 6, "never beyond the room's size (the cap)"
+
+    run(scenario())
+
+
+def test_while_a_room_arrives_taken_seats_are_not_replaced_until_it_calms_or_few_are_ready():
+    async def scenario():
+        manager = RoomProbe(room_seats=5, concurrent_starts=2, calm_seconds=60, seat_mib=1)
+        for _ in range(4):
+            manager.ramp()
+            await manager.warm_all()
+        assert manager.ready() == 5
+        for _ in range(2):
+            manager.seat_taken()  # the handler says so first; then Voila hands out and refills to the size
+            manager.hand_out()
+            manager.fill_if_needed(notebook_name="app.ipynb")
+        assert manager.ready() == 3 and len(manager._pools["app.ipynb"]) == 3, "a taken seat was replaced mid-arrival"
+        manager.ramp()
+        assert len(manager._pools["app.ipynb"]) == 3, "a seat was warmed while three were ready"
+        for _ in range(2):
+            manager.seat_taken()
+            manager.hand_out()
+        manager.ramp()  # one left ready: fewer than two, so warming resumes even while people arrive
+        assert len(manager._pools["app.ipynb"]) == 3 and manager.ready() == 1
+        manager.calm_seconds = 0
+        for _ in range(6):
+            manager.ramp()
+            await manager.warm_all()
+        # the room's five, plus one for each of the four arrivals in the demand window
+        assert manager.ready() == 9
+        manager._hs_shrink.cancel()
+
+    run(scenario())
+
+
+def test_the_pool_never_grows_past_the_rooms_cap_or_half_the_free_memory():
+    async def scenario():
+        capped = RoomProbe(max_participants=5, room_seats=10, seat_mib=1)
+        for _ in range(3):
+            await capped.start_kernel(kernel_name="python3")  # three participants in the room
+        assert capped.seats_wanted() == 2, "only the cap's remaining places are warmed"
+        hungry = RoomProbe(room_seats=0, seat_mib=1 << 40)  # a seat "needs" a TiB: memory allows none more
+        assert hungry.room_size() == 1 and hungry.seats_wanted() == 1, "at least one seat stays warm"
+
+    run(scenario())
+
+
+def test_the_demand_window_forgets_old_arrivals_and_a_quiet_spell_frees_the_extra_seats():
+    async def scenario():
+        manager = RoomProbe(room_seats=4, idle_seconds=0.05, calm_seconds=0, seat_mib=1, concurrent_starts=8)
+        for _ in range(2):
+            manager.seat_taken()
+        assert manager.seats_wanted() == 6
+        manager.ramp()
+        await manager.warm_all()
+        seats = [seat for _n, _i, seat in manager.warm_seats()]
+        assert len(seats) == 6
+        assert manager.seats_wanted(now=manager._hs_arrivals[-1] + 61) == 4, "a minute on, the arrivals are forgotten"
+        await asyncio.sleep(0.2)
+        await asyncio.gather(*manager._hs_retiring)
+        assert [seat for _n, _i, seat in manager.warm_seats()] == seats[:4]
+        assert sorted(manager.shut) == sorted(seats[4:])
+
+    run(scenario())
+
+
+def test_a_server_without_warm_seats_grows_no_pool():
+    async def scenario():
+        manager = Probe()
+        manager.seat_taken()
+        manager.ramp()
+        assert not manager._hs_arrivals
+
+    run(scenario())

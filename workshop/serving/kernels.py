@@ -32,12 +32,21 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import time
+from collections import deque
 from collections.abc import Iterator
 
+import psutil
 from jupyter_core.utils import ensure_async
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
-from traitlets import Integer
+from traitlets import Float, Integer
 
+MIB = 2**20
+#: of the memory free when a seat is added, the share warm seats may take
+MEMORY_SHARE = 0.5
+#: warm seats for the room when there is no cap (the kit's cap is 60; see ServerSettings.max_participants)
+AUTO_SEATS_WITHOUT_CAP = 60
 #: how long a lost kernel's restart may take before it is shut down anyway (150 looks, 0.2 s apart)
 RESTART_WAIT_STEPS = 150
 RESTART_WAIT_S = 0.2
@@ -47,6 +56,20 @@ class HoldingSpaceKernelManager(AsyncMappingKernelManager):
     """Jupyter Server's kernel manager, with the kit's clean-up after shutdowns, lost-seat watch and cap."""
 
     max_participants = Integer(0, config=True, help="Kernels in use at most (0: no cap).")
+    room_seats = Integer(
+        0, config=True,
+        help="Warm seats kept while the room is calm (0: as many as the cap and half the free memory allow).")
+    concurrent_starts = Integer(
+        max(os.cpu_count() or 2, 2), config=True, help="Seats warming at once, at most (default: the processors).")
+    calm_seconds = Float(
+        2.0, config=True, help="While participants arrived within this many seconds, no seat is warmed unless few are ready.")
+    demand_window_seconds = Float(
+        60.0, config=True, help="Arrivals within this many seconds each add a warm seat to the room's size.")
+    idle_seconds = Float(
+        300.0, config=True, help="After this long with no arrival, warm seats beyond the room's size are freed.")
+    seat_mib = Float(
+        45.0, config=True,
+        help="Memory a warm seat is counted at, in MiB (a forked seat measured 31-35 MiB PSS; an ordinary one 53).")
 
     def __init__(self, **kwargs) -> None:
         #: kernels whose shutdown has begun and not ended (a websocket closing now must not buffer)
@@ -55,6 +78,11 @@ class HoldingSpaceKernelManager(AsyncMappingKernelManager):
         self._hs_watched: set[str] = set()
         #: the tasks retiring lost kernels (the loop keeps only a weak reference to a task)
         self._hs_retiring: set[asyncio.Task] = set()
+        #: when participants arrived (monotonic), within the demand window
+        self._hs_arrivals: deque[float] = deque()
+        #: the warm seats kept while the room is calm (``room_seats``, or worked out at the first look)
+        self._hs_room: int | None = None
+        self._hs_shrink: asyncio.TimerHandle | None = None
         super().__init__(**kwargs)  # Voila's pool starts its first seats in here
 
     # ------------------------------------------------------------------ warm seats and the cap
@@ -77,9 +105,14 @@ class HoldingSpaceKernelManager(AsyncMappingKernelManager):
     def is_warm_seat(self, kernel_id: str) -> bool:
         return self.warm_seat(kernel_id) is not None
 
+    def seats_starting(self) -> int:
+        """Seats in the pool still starting (their kernel may be live already, and is no one's yet)."""
+        return sum(1 for pool in dict(getattr(self, "_pools", None) or {}).values() for entry in pool if not entry.done())
+
     def kernels_in_use(self) -> int:
-        """Live kernels that are not warm seats waiting in the pool."""
-        return len(set(self.list_kernel_ids()) - {seat for _, _, seat in self.warm_seats()})
+        """Live kernels that are not warm seats, waiting or still starting, in the pool."""
+        live = set(self.list_kernel_ids()) - {seat for _, _, seat in self.warm_seats()}
+        return max(len(live) - self.seats_starting(), 0)
 
     def room_is_full(self) -> tuple[bool, int]:
         """(is the cap reached, kernels in use); never full without a cap."""
@@ -87,6 +120,102 @@ class HoldingSpaceKernelManager(AsyncMappingKernelManager):
             return False, 0
         in_use = self.kernels_in_use()
         return in_use >= self.max_participants, in_use
+
+    # ------------------------------------------------------------------ seats that follow demand
+    def pool_size(self) -> int:
+        """The size Voila keeps its pool at now (``kernel_pools_config``, Voila's public setting): Voila
+        refills up to it after each hand-out."""
+        return int(self.kernel_pools_config.get("default", {}).get("pool_size", 0))
+
+    def _set_pool_size(self, size: int) -> None:
+        config = dict(self.kernel_pools_config)
+        config["default"] = {**config.get("default", {}), "pool_size": size}
+        self.kernel_pools_config = config
+
+    def _pool(self) -> list:
+        return (getattr(self, "_pools", None) or {}).get(getattr(self, "notebook_path", None), [])
+
+    def room_size(self) -> int:
+        """The warm seats kept while the room is calm: ``room_seats``, or when 0 (auto) as many as the
+        room's cap and half the memory free at the first look allow."""
+        if self._hs_room is None:
+            if self.room_seats:
+                self._hs_room = self.room_seats
+                self.log.info("warm seats for the room: %s", self._hs_room)
+            else:
+                by_memory = int(psutil.virtual_memory().available * MEMORY_SHARE / (self.seat_mib * MIB))
+                self._hs_room = max(min(self.max_participants or AUTO_SEATS_WITHOUT_CAP, by_memory), 1)
+                self.log.info("warm seats for the room: %s (the room's cap %s; memory for %s)",
+                              self._hs_room, self.max_participants or "none", by_memory)
+        return self._hs_room
+
+    def seats_wanted(self, now: float | None = None) -> int:
+        """The room's warm seats plus one per arrival in the demand window; never more than the room's
+        cap leaves, nor than half the memory free now allows."""
+        now = time.monotonic() if now is None else now
+        while self._hs_arrivals and now - self._hs_arrivals[0] > self.demand_window_seconds:
+            self._hs_arrivals.popleft()
+        wanted = self.room_size() + len(self._hs_arrivals)
+        warm = sum(1 for _ in self.warm_seats())
+        limits = [warm + int(psutil.virtual_memory().available * MEMORY_SHARE / (self.seat_mib * MIB))]
+        if self.max_participants:
+            limits.append(max(self.max_participants - self.kernels_in_use(), 0))
+        return max(min(wanted, *limits), 1)
+
+    def seat_taken(self) -> None:
+        """A participant is about to be given a seat (the page handler says so before Voila hands one
+        out). Voila would start a replacement at once; while a room is arriving that replacement only
+        slows the hand-outs, so the pool's size is lowered to what will be left, and :meth:`ramp`
+        warms seats again once the arrivals calm down (or the ready seats run low)."""
+        if not self.preheats:
+            return
+        self._hs_arrivals.append(time.monotonic())
+        self._set_pool_size(max(len(self._pool()) - 1, 0))
+        if self._hs_shrink is not None:
+            self._hs_shrink.cancel()
+        self._hs_shrink = asyncio.get_running_loop().call_later(self.idle_seconds, self.shrink_if_idle)
+
+    def ramp(self) -> None:
+        """Called every quarter second: grow the pool towards :meth:`seats_wanted`, at most
+        ``concurrent_starts`` seats starting at once (so the first are ready first), and not while a
+        room is arriving unless fewer than ``concurrent_starts`` seats are ready."""
+        if not self.preheats or getattr(self, "notebook_path", None) is None:
+            return
+        pool = self._pool()
+        starting = sum(1 for entry in pool if not entry.done())
+        ready = len(pool) - starting
+        now = time.monotonic()
+        arriving = bool(self._hs_arrivals) and now - self._hs_arrivals[-1] < self.calm_seconds
+        if arriving and ready >= self.concurrent_starts:
+            return
+        target = self.seats_wanted(now)
+        room = self.concurrent_starts - starting
+        if len(pool) >= target or room <= 0:
+            if self.pool_size() != len(pool):
+                self._set_pool_size(len(pool))  # nothing more to start; Voila's refill starts nothing either
+            return
+        self._set_pool_size(min(target, len(pool) + room))
+        self.fill_if_needed(delay=0, notebook_name=self.notebook_path)
+
+    def shrink_if_idle(self) -> None:
+        """No one arrived for ``idle_seconds``: the demand window is forgotten, and warm seats beyond the
+        room's size are freed."""
+        self._hs_shrink = None
+        self._hs_arrivals.clear()
+        keep = self.seats_wanted()
+        extra = [seat for _notebook, _index, seat in self.warm_seats()][keep:]
+        if not extra:
+            return
+        for notebook, pool in dict(getattr(self, "_pools", None) or {}).items():
+            self._pools[notebook] = [entry for entry in pool if not (
+                entry.done() and not entry.cancelled() and entry.exception() is None
+                and entry.result().get("kernel_id") in extra)]
+        self._set_pool_size(len(self._pool()))
+        self.log.info("no one arrived for %.0f s: %s warm seats freed", self.idle_seconds, len(extra))
+        for kernel_id in extra:
+            task = asyncio.get_running_loop().create_task(self.retire(kernel_id, False, None))
+            self._hs_retiring.add(task)
+            task.add_done_callback(self._hs_retiring.discard)
 
     # ------------------------------------------------------------------ starting: the lost-seat watch
     async def start_kernel(self, *args, **kwargs) -> str:

@@ -38,6 +38,10 @@ def redact(line: str) -> str:
     """A log line without the address of the phone or laptop that made a request, or its query."""
     return _REQUEST_QUERY.sub(r"\1?(query hidden)", _CLIENT_ADDRESS.sub("(address hidden)", line))
 TEMPLATE = "holdingspace"
+#: the participant server's line saying how many warm seats it keeps for the room
+ROOM_LINE = re.compile(r"warm seats for the room: (\d+)")
+#: the seat template's module: kernels forked from it keep its command line
+ZYGOTE_MODULE = "workshop.serving.zygote"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -73,7 +77,11 @@ class ServerSettings:
     port: int
     bind: str = "127.0.0.1"
     public_host: str | None = None
+    #: warm seats Voila starts with (the launcher waits for these before it prints the join address)
     pool_size: int = 2
+    #: warm seats kept while the room is calm, warmed after the first ones (None: pool_size; 0: as many as
+    #: the cap and half the free memory allow)
+    room_seats: int | None = None
     token: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     workshop_id: str = field(default_factory=lambda: secrets.token_hex(8))
     notebooks: Path = field(default_factory=paths.notebooks_dir)
@@ -81,11 +89,15 @@ class ServerSettings:
     data: Path = field(default_factory=paths.data_dir)
     cull_idle_seconds: int = 900
     max_participants: int = 60
-    #: seconds before a taken warm seat is replaced (late, so a room joining at once keeps the CPU)
-    refill_delay: float = 30
+    #: seconds before a taken warm seat is replaced: at once, since a forked seat is ready in a
+    #: fraction of a second and is what the next arrival is given (it was 30 s when a seat took
+    #: 2-3 CPU seconds to start and a room joining at once needed the CPU for itself)
+    refill_delay: float = 0
     notebook: str = "app.ipynb"
     preheat: bool = True
     extra_env: dict = field(default_factory=dict)
+    #: more Voila options (``--Class.trait=value``), after the kit's own
+    extra_args: list = field(default_factory=list)
 
     @property
     def host(self) -> str:
@@ -159,10 +171,11 @@ def voila_command(settings: ServerSettings) -> list[str]:
         # warm-seat pool on it; it frees each shutdown's buffers, replaces lost seats and keeps the cap
         "--VoilaConfiguration.multi_kernel_manager_class=workshop.serving.kernels.HoldingSpaceKernelManager",
         f"--HoldingSpaceKernelManager.max_participants={settings.max_participants}",
-        # refill the warm pool 30 s after a seat is taken, not 1 s: a room joining at once should
-        # not share two cores with a dozen kernels starting up
+        f"--HoldingSpaceKernelManager.room_seats={settings.pool_size if settings.room_seats is None else settings.room_seats}",
+        # the pool follows demand (HoldingSpaceKernelManager.seat_taken): refilled as seats are taken
         f"--VoilaKernelManager.fill_delay={settings.refill_delay}",
         *culling,
+        *settings.extra_args,
     ]
 
 
@@ -182,6 +195,18 @@ def server_environment(settings: ServerSettings) -> dict[str, str]:
     return env
 
 
+def is_kernel_process(proc: psutil.Process) -> bool:
+    """Is ``proc`` a kernel: started as ``ipykernel_launcher``, or forked from the seat template
+    (whose children keep its command line)?"""
+    try:
+        if "ipykernel_launcher" in " ".join(proc.cmdline()):
+            return True
+        parent = proc.parent()
+        return parent is not None and ZYGOTE_MODULE in " ".join(parent.cmdline()) and ZYGOTE_MODULE in " ".join(proc.cmdline())
+    except psutil.Error:
+        return False
+
+
 class ServerProcess:
     """A running Voila server: its process, its log, and how many preheated seats are ready.
 
@@ -195,6 +220,8 @@ class ServerProcess:
         self.on_line = on_line
         self.process: subprocess.Popen | None = None
         self.warm_seats = 0
+        #: the warm seats the server keeps for the room, once it said (HoldingSpaceKernelManager.room_size)
+        self.room_seats: int | None = None
         self._lines: list[str] = []
         self._reader: threading.Thread | None = None
 
@@ -228,6 +255,9 @@ class ServerProcess:
                 self._lines.append(line)
                 if WARM_MARKER in line:
                     self.warm_seats += 1
+                room = ROOM_LINE.search(line)
+                if room:
+                    self.room_seats = int(room.group(1))
                 if self.on_line is not None:
                     self.on_line(line)
 
@@ -242,6 +272,16 @@ class ServerProcess:
             except OSError:
                 time.sleep(0.1)
         raise TimeoutError(f"the server did not start within {timeout:.0f} s\n{self.tail()}")
+
+    def wait_until_room_size(self, timeout: float = 30) -> int:
+        """The warm seats the server keeps for the room, once it has said (it works them out at start)."""
+        deadline = time.monotonic() + timeout
+        while self.room_seats is None:
+            self._raise_if_dead()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the server did not say how many seats it keeps within {timeout:.0f} s\n{self.tail()}")
+            time.sleep(0.05)
+        return self.room_seats
 
     def wait_until_warm(self, seats: int | None = None, timeout: float = 120, progress: Callable[[int, int], None] | None = None) -> None:
         """Wait until ``seats`` (default: the pool size) preheated kernels are ready."""
@@ -302,14 +342,24 @@ class ServerProcess:
             children = psutil.Process(self.process.pid).children(recursive=True)
         except psutil.Error:
             return []
-        kernels = []
+        return [child for child in children if is_kernel_process(child)]
+
+    def template_process(self) -> psutil.Process | None:
+        """The seat template that participant kernels are forked from, once started (None before, or
+        when kernels start the ordinary way)."""
+        if self.process is None:
+            return None
+        try:
+            children = psutil.Process(self.process.pid).children()
+        except psutil.Error:
+            return None
         for child in children:
             try:
-                if "ipykernel_launcher" in " ".join(child.cmdline()):
-                    kernels.append(child)
+                if ZYGOTE_MODULE in " ".join(child.cmdline()):
+                    return child
             except psutil.Error:
                 continue
-        return kernels
+        return None
 
     def log_text(self) -> str:
         return "\n".join(self._lines)

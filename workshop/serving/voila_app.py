@@ -54,6 +54,7 @@ from voila.app import Voila
 from voila.static_file_handler import TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
+from . import rendering
 from .auth import friendly_page
 from .kernels import HoldingSpaceKernelManager
 from .static import CachedGZip, TemplateStaticHandler
@@ -75,6 +76,8 @@ MAX_AWAY = 1024
 #: how often the reaper looks: a tick reads one dict entry per away page (microseconds), and a
 #: vanished phone is freed at most two ticks after its grace
 REAP_INTERVAL_S = 2.0
+#: how often the warm seats are looked at (a few list reads; a newly free seat starts warming within this)
+RAMP_INTERVAL_S = 0.25
 
 
 class AwayBook:
@@ -210,6 +213,9 @@ class CappedVoilaHandler(TornadoVoilaHandler):
                 self.log.warning("the room is full (%s participants); a newcomer was asked to wait", in_use)
                 self.finish(friendly_page("room_full_title", "room_full_body"))
                 return
+        seat_taken = getattr(self.kernel_manager, "seat_taken", None)
+        if seat_taken is not None and not path:
+            seat_taken()  # the pool grows ahead of the room before Voila hands out a seat and refills
         # Voila's page frees its kernel when the tab closes, with a beacon that must carry the
         # _xsrf cookie; Voila's page never sets it, so every such beacon was refused (403) and a
         # participant who left held a kernel until culling, 15 minutes later. Reading the token
@@ -240,6 +246,7 @@ class HoldingSpaceVoila(Voila):
 
     def initialize(self, argv=None) -> None:
         super().initialize(argv)
+        rendering.install()  # every seat's page from templates compiled once per server
         # Voila builds its kernel manager on this class (voila_kernel_manager_factory): the kit's,
         # unless a subclass of it was configured
         configured = self.voila_configuration.multi_kernel_manager_class
@@ -268,6 +275,11 @@ class HoldingSpaceVoila(Voila):
             self._away_reaper = tornado.ioloop.PeriodicCallback(book.reap, REAP_INTERVAL_S * 1000)
             self._away_reaper.start()
             self.log.info("a hidden page's kernel is freed after %s s without a connection", self.away_grace_seconds)
+        ramp = getattr(self.kernel_manager, "ramp", None)
+        if ramp is not None and getattr(self.kernel_manager, "preheats", False):
+            # the warm seats follow the room (HoldingSpaceKernelManager.ramp): a look every quarter second
+            self._seat_ramp = tornado.ioloop.PeriodicCallback(ramp, RAMP_INTERVAL_S * 1000)
+            self._seat_ramp.start()
         # every HTTP server this process makes (Voila's, through app.listen) refuses a larger body
         HTTPServer.configure(None, max_body_size=self.max_body_bytes)
         super().listen()
