@@ -10,7 +10,7 @@ import pytest
 import yaml
 from playwright.sync_api import Page, expect
 
-from ..conftest import KIT, start_server
+from ..conftest import FIXED_POOL, KIT, start_server
 from .helpers import open_app
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,8 @@ def editable(tmp_path_factory: pytest.TempPathFactory):
     notebooks, content = tmp / "notebooks", tmp / "content"
     shutil.copytree(KIT / "notebooks", notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     shutil.copytree(KIT / "workshop" / "content", content)
-    server = start_server(tmp, notebooks=notebooks, content=content, pool_size=1)
+    # a pool that does not grow with arrivals: the second test counts which seat warmed after which edit
+    server = start_server(tmp, notebooks=notebooks, content=content, pool_size=1, extra_args=FIXED_POOL)
     yield server, notebooks, content
     server.stop()
 

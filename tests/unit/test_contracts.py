@@ -111,6 +111,26 @@ INTERNALS = (
     ),
 )
 
+#: internals issue 15 added (forked seats, seats that follow the room, templates compiled once), each held below
+ADDED_BY_ISSUE_15 = (
+    Internal(
+        "voila.notebook_renderer.VoilaExporter (module global replaced by rendering.CachedVoilaExporter)",
+        "Voila 0.5",
+        {"workshop/serving/rendering.py": "notebook_renderer.VoilaExporter = CachedVoilaExporter"},
+        "Voila builds every seat's page with a new exporter, whose new Jinja environment compiled the whole chain "
+        "of templates again (37 % of the server's CPU while warming seats), and offers no setting for the exporter. "
+        "The subclass gives each environment a shared bytecode cache through public parts only (nbconvert's "
+        "environment property, Jinja's Environment.bytecode_cache).",
+    ),
+    Internal(
+        "VoilaKernelManager.notebook_path and kernel_pools_config[\"default\"][\"pool_size\"] changed while running",
+        "Voila 0.5",
+        {"workshop/serving/kernels.py": "kernel_pools_config"},
+        "The pool's size is a setting Voila reads at each fill_if_needed; HoldingSpaceKernelManager.ramp changes "
+        "it as the room arrives and calms (nothing public resizes a pool), for the notebook Voila serves.",
+    ),
+)
+
 #: retired internal -> (what replaced it, strings that must not come back in workshop/serving/*.py)
 RETIRED = {
     BEFORE[0]: ("static.TemplateStaticHandler, a Tornado StaticFileHandler in Voila's handler's place, "
@@ -174,13 +194,14 @@ def test_fewer_internals_than_before_and_each_says_why():
     assert len(BEFORE) == 13
     assert len(INTERNALS) < len(BEFORE), "issue 14 asked for fewer Voila / Jupyter Server internals than 13"
     assert len(INTERNALS) + len(RETIRED) == len(BEFORE), "each internal of BEFORE is either kept or retired"
+    assert len(INTERNALS) + len(ADDED_BY_ISSUE_15) < len(BEFORE), "still fewer than before issue 14"
     kept = {BEFORE[i] for i in range(len(BEFORE)) if BEFORE[i] not in RETIRED}
     assert len(kept) == len(INTERNALS)
-    for internal in INTERNALS:
+    for internal in (*INTERNALS, *ADDED_BY_ISSUE_15):
         assert internal.why and internal.used_in, internal.name
 
 
-@pytest.mark.parametrize("internal", INTERNALS, ids=lambda internal: internal.name.split()[0])
+@pytest.mark.parametrize("internal", (*INTERNALS, *ADDED_BY_ISSUE_15), ids=lambda internal: internal.name.split()[0])
 def test_each_listed_internal_is_still_used(internal: Internal):
     """Does the kit still use each internal listed (else the list is stale: remove it)?"""
     for relative, marker in internal.used_in.items():
@@ -230,7 +251,8 @@ def test_every_private_name_the_serving_code_touches_is_its_own_or_listed():
 
 
 @pytest.mark.parametrize("name", ["_pools", "init_handlers", "voila/query", "voila/api/shutdown", "super.super()",
-                                  "widget_manager.kernel", "set_state", "HoldingSpaceKernelManager"])
+                                  "widget_manager.kernel", "set_state", "HoldingSpaceKernelManager",
+                                  "notebook_renderer.VoilaExporter", "kernel_pools_config", "ForkingProvisioner"])
 def test_the_architecture_page_lists_each_internal(name):
     """Does docs/architecture.md name every internal these tests hold the kit to?"""
     page = _read("docs/architecture.md")
@@ -441,3 +463,74 @@ def test_ipykernel_keeps_the_real_stderr_for_the_server_log():
     code = source(iostream.OutStream.fileno)
     assert "_original_stdstream_copy" in code
     assert "self._original_stdstream_copy = os.dup(fno)" in source(iostream.OutStream)
+
+
+# ------------------------------------------------------------------ issue 15: forked seats, the room's pool, templates
+def test_voila_builds_each_pages_exporter_by_its_modules_global_name():
+    """INTERNAL ``voila.notebook_renderer.VoilaExporter``: NotebookRenderer makes its exporter by that module
+    global, so rendering.install() putting CachedVoilaExporter there reaches every seat's page."""
+    from voila import notebook_renderer
+    from voila.exporter import VoilaExporter
+
+    assert "self.exporter = VoilaExporter(" in source(notebook_renderer.NotebookRenderer), (
+        "Voila no longer builds its exporter by the name voila.notebook_renderer.VoilaExporter: "
+        "workshop/serving/rendering.py no longer reaches it, and each seat compiles the templates again")
+    from workshop.serving.rendering import CachedVoilaExporter
+
+    assert notebook_renderer.VoilaExporter in (VoilaExporter, CachedVoilaExporter)
+    assert issubclass(CachedVoilaExporter, VoilaExporter)
+
+
+def test_a_second_exporter_compiles_no_template_again():
+    """EXTENSION POINT nbconvert's ``environment`` property and Jinja's ``Environment.bytecode_cache``: a second
+    exporter (a second seat's page) loads a template without compiling it; an edited template is compiled afresh."""
+    from jinja2 import DictLoader
+
+    from workshop.serving import rendering
+
+    cache = rendering.SHARED_CACHE
+    templates = {"probe.j2": "{% for i in range(3) %}{{ i }}{% endfor %}"}
+
+    def environment():
+        env = rendering.CachedVoilaExporter(template_name="lab").environment
+        assert env.bytecode_cache is cache
+        env.loader.loaders.insert(0, DictLoader(templates))
+        return env
+
+    compiled, hits = cache.compiled, cache.hits
+    assert environment().get_template("probe.j2").render() == "012"
+    assert cache.compiled == compiled + 1
+    assert environment().get_template("probe.j2").render() == "012"
+    assert (cache.compiled, cache.hits) == (compiled + 1, hits + 1), "the second environment compiled it again"
+    templates["probe.j2"] = "{{ 'edited' }}"
+    assert environment().get_template("probe.j2").render() == "edited"
+    assert cache.compiled == compiled + 2
+
+
+def test_the_kit_kernelspec_names_its_provisioner_and_the_entry_point_finds_it():
+    """EXTENSION POINT jupyter_client's ``kernel_provisioners`` entry point and a kernelspec's
+    ``metadata.kernel_provisioner``: the servers' python3 kernelspec starts kernels with ForkingProvisioner."""
+    import json
+    from importlib.metadata import entry_points
+
+    from workshop.serving.forking import ForkingProvisioner
+    from workshop.serving.server import JUPYTER_DIR
+
+    spec = json.loads((JUPYTER_DIR / "kernels" / "python3" / "kernel.json").read_text(encoding="utf-8"))
+    name = spec["metadata"]["kernel_provisioner"]["provisioner_name"]
+    assert spec["argv"][:3] == ["python", "-m", "ipykernel_launcher"]
+    found = {ep.name: ep for ep in entry_points(group="jupyter_client.kernel_provisioners")}
+    assert name in found, f"{name} is not registered (reinstall the kit: make test installs it)"
+    assert found[name].load() is ForkingProvisioner
+
+
+def test_ipykernel_reads_its_parent_from_the_environment_at_import_and_takes_it_on_the_command_line():
+    """The template imports ipykernel before any kernel exists, so JPY_PARENT_PID (read when ipykernel.kernelapp
+    is imported) would be the template's; the forked kernel is given ``--IPKernelApp.parent_handle`` instead."""
+    from ipykernel.kernelapp import IPKernelApp
+
+    trait = IPKernelApp.class_traits()["parent_handle"]
+    assert trait.metadata.get("config"), "IPKernelApp.parent_handle is no longer configurable"
+    from ipykernel import kernelapp
+
+    assert "JPY_PARENT_PID" in source(kernelapp)
