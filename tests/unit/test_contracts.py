@@ -534,3 +534,22 @@ def test_ipykernel_reads_its_parent_from_the_environment_at_import_and_takes_it_
     from ipykernel import kernelapp
 
     assert "JPY_PARENT_PID" in source(kernelapp)
+
+
+def test_voila_serves_its_static_files_with_the_handlers_the_kit_answers_from_memory():
+    """EXTENSION POINT (Tornado's overridable ``StaticFileHandler.get(path, include_body)``) on the handler classes
+    Voila routes its static files to: ``MultiStaticFileHandler`` (voila/static), ``FileFindHandler``
+    (labextensions) and the template's (replaced by TemplateStaticHandler). HoldingSpaceVoila.init_handlers gives
+    each a MemoStatic subclass; if Voila changes the classes, the static files quietly lose the fast path."""
+    import tornado.web
+    from voila import app
+
+    from workshop.serving.static import memo_handler
+    from workshop.serving.voila_app import MEMO_STATIC
+
+    code = source(app.Voila.init_handlers)
+    assert "MultiStaticFileHandler" in code and "FileFindHandler" in code, "Voila routes its static files differently"
+    assert list(inspect.signature(tornado.web.StaticFileHandler.get).parameters) == ["self", "path", "include_body"]
+    for handler in MEMO_STATIC:
+        assert issubclass(handler, tornado.web.StaticFileHandler)
+        assert memo_handler(handler).get is not handler.get

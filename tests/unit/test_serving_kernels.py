@@ -339,3 +339,53 @@ def test_a_server_without_warm_seats_grows_no_pool():
         assert not manager._hs_arrivals
 
     run(scenario())
+
+
+# ------------------------------------------------------------------ gzip while a room arrives at a fresh server
+def test_a_file_asked_for_by_many_at_once_is_compressed_once():
+    """The first request for a static file compresses it (and keeps it); requests for the same file
+    meanwhile get it uncompressed instead of compressing it again; later ones get the kept bytes."""
+    import gzip
+
+    from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+
+    from workshop.serving.static import CachedGZip
+
+    body = b"console.log('the same chunk for every phone');\n" * 400
+    CachedGZip.kept.clear()
+    CachedGZip.compressing.clear()
+
+    def request():
+        return CachedGZip(HTTPServerRequest(start_line=RequestStartLine("GET", "/voila/static/1.voila.js", "HTTP/1.1"),
+                                            headers=HTTPHeaders({"Accept-Encoding": "gzip", "Host": "127.0.0.1"})))
+
+    def headers():
+        return HTTPHeaders({"Etag": '"abc"', "Content-Type": "application/javascript"})
+
+    first, second = request(), request()
+    _s, h1, c1 = first.transform_first_chunk(200, headers(), body[:1000], False)
+    assert "Content-Encoding" not in h1, "the first answer goes as it is; the file is compressed once, whole, at its end"
+    _s, h2, c2 = second.transform_first_chunk(200, headers(), body[:1000], False)
+    assert "Content-Encoding" not in h2 and c2 == body[:1000], "a second request compressed the file again"
+    assert second.transform_chunk(body[1000:], True) == body[1000:]
+    assert c1 + first.transform_chunk(body[1000:], True) == body
+    third = request()
+    _s, h3, c3 = third.transform_first_chunk(200, headers(), body[:1000], False)
+    assert h3["Content-Encoding"] == "gzip" and gzip.decompress(c3) == body and third.transform_chunk(b"x", True) == b""
+    assert not CachedGZip.compressing
+
+
+def test_a_first_request_that_never_finished_does_not_stop_compression_for_good():
+    from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+
+    from workshop.serving.static import CachedGZip
+
+    CachedGZip.kept.clear()
+    CachedGZip.compressing.clear()
+    CachedGZip.compressing[("/voila/static/2.voila.js", '"e"')] = 0.0  # began long ago; its phone went away
+    later = CachedGZip(HTTPServerRequest(start_line=RequestStartLine("GET", "/voila/static/2.voila.js", "HTTP/1.1"),
+                                         headers=HTTPHeaders({"Accept-Encoding": "gzip", "Host": "127.0.0.1"})))
+    later.transform_first_chunk(200, HTTPHeaders({"Etag": '"e"', "Content-Type": "application/javascript"}), b"x" * 2000, False)
+    later.transform_chunk(b"", True)
+    assert ("/voila/static/2.voila.js", '"e"') in CachedGZip.kept, "the later request did not take over compressing it"
+    assert not CachedGZip.compressing

@@ -46,18 +46,18 @@ import time
 import tornado.ioloop
 import tornado.web
 from jupyter_core.utils import ensure_async
-from jupyter_server.base.handlers import APIHandler
+from jupyter_server.base.handlers import APIHandler, FileFindHandler
 from jupyter_server.utils import url_path_join
 from tornado.httpserver import HTTPServer
 from traitlets import Integer
 from voila.app import Voila
-from voila.static_file_handler import TemplateStaticFileHandler
+from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from . import rendering
 from .auth import friendly_page
 from .kernels import HoldingSpaceKernelManager
-from .static import CachedGZip, TemplateStaticHandler
+from .static import CachedGZip, TemplateStaticHandler, memo_handler
 
 __all__ = ["AwayBook", "AwayHandler", "CachedGZip", "CappedVoilaHandler", "HoldingSpaceKernelManager",
            "HoldingSpaceVoila", "TemplateStaticHandler", "main", "raise_open_file_limit"]
@@ -226,6 +226,8 @@ class CappedVoilaHandler(TornadoVoilaHandler):
 
 #: Voila's handlers the kit puts its own in the place of (in ``HoldingSpaceVoila.init_handlers``)
 REPLACED_HANDLERS = {TornadoVoilaHandler: CappedVoilaHandler, TemplateStaticFileHandler: TemplateStaticHandler}
+#: static handlers (their files never change while the server runs) that answer from memory once served
+MEMO_STATIC = (MultiStaticFileHandler, FileFindHandler, TemplateStaticHandler)
 
 
 class HoldingSpaceVoila(Voila):
@@ -260,6 +262,9 @@ class HoldingSpaceVoila(Voila):
             (pattern, REPLACED_HANDLERS.get(handler, handler), *rest)
             for pattern, handler, *rest in super().init_handlers()
         ]
+        # Voila's, the labextensions' and the template's static files, answered from memory once served
+        handlers = [(pattern, memo_handler(handler) if handler in MEMO_STATIC else handler, *rest)
+                    for pattern, handler, *rest in handlers]
         away = [(url_path_join(self.server_url, path), AwayHandler)
                 for path in (r"/holding-space/away", r"/holding-space/away/(.*)")]
         # before Voila's page handler, which answers every path left
