@@ -8,6 +8,9 @@ the server (recorded once per run with :func:`record_assets`): the page, every s
 manager's ``request_states`` and the bridge's first update with the participant's id. What is
 left out is what happens on the phone itself: parsing, layout, drawing.
 
+Past the room's cap the kit answers the join address with 503 and a "the room is full" page: the
+phone then returns ``{"ok": False, "room_full": True}``, an answer rather than a failure.
+
 It speaks the kernel websocket's JSON protocol (no subprotocol), which Jupyter Server still
 serves; buffers come as binary frames in its legacy layout.
 """
@@ -24,11 +27,21 @@ import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 CONFIG = re.compile(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', re.S)
 HEADERS = {"Accept-Encoding": "gzip", "User-Agent": "holding-space-benchmark-phone"}
+#: past the room's cap the kit answers the join address with 503 and a short "the room is full" page
+ROOM_FULL_STATUS = 503
+
+
+def is_room_full(status: int | None, body: bytes | str | None) -> bool:
+    """Is this answer the kit's "the room is full" page (503), not a failure?"""
+    if status != ROOM_FULL_STATUS:
+        return False
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    return "full" in text.lower() or not text  # the page's title: "The room is full right now"
 
 
 async def record_assets(chromium: str, join_url: str) -> list[str]:
@@ -83,8 +96,14 @@ class Phone:
         start = self._start = time.perf_counter()
         client = AsyncHTTPClient(force_instance=True, max_clients=self.connections)
         try:
-            page = await client.fetch(HTTPRequest(self.join_url, headers=HEADERS, decompress_response=True,
-                                                  request_timeout=self.timeout, connect_timeout=self.timeout))
+            try:
+                page = await client.fetch(HTTPRequest(self.join_url, headers=HEADERS, decompress_response=True,
+                                                      request_timeout=self.timeout, connect_timeout=self.timeout))
+            except HTTPClientError as error:  # past the cap: "the room is full" is an answer, not a failure
+                body = error.response.body if error.response is not None else b""
+                if is_room_full(error.code, body):
+                    return {"ok": False, "room_full": True, "room_full_s": round(time.perf_counter() - start, 3)}
+                raise
             self.bytes_received += len(page.body)
             self.timings["page_s"] = time.perf_counter() - start
             config = json.loads(CONFIG.search(page.body.decode("utf-8")).group(1))
