@@ -73,16 +73,18 @@ def main() -> int:
     chromium = chromium_or_exit()
 
     tmp = Path(tempfile.mkdtemp(prefix="hs-bench-"))
-    settings = ServerSettings(port=free_port(), bind="127.0.0.1", pool_size=1, data=tmp / "data")
+    # the room as make workshop keeps it: warm seats for the room (auto), four first
+    settings = ServerSettings(port=free_port(), bind="127.0.0.1", pool_size=4, room_seats=0, data=tmp / "data")
     server = ServerProcess(settings, tmp / "data" / "participant.log").start()
     tti, first_bytes, requests_count, next_ms, memory = [], [], [], [], []
     try:
         server.wait_until_listening()
-        server.wait_until_warm()
+        room = server.wait_until_room_size()
+        server.wait_until_warm(seats=room, timeout=300)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             for visit in range(args.visits):
-                server.wait_until_warm(seats=visit + 1, timeout=120)  # an idle server: a warm seat waits
+                server.wait_until_warm(seats=room + visit, timeout=120)  # an idle server: the taken seat replaced
                 time.sleep(1.0)
                 context = browser.new_context(viewport={"width": 375, "height": 667})
                 page = context.new_page()
@@ -121,6 +123,8 @@ def main() -> int:
                 context.close()
             browser.close()
         all_pss = idle_pool_memory(server, busy=set())
+        seat_ages = [float(m) for m in re.findall(r"seat ready (\d+\.\d+) s after its kernel started", server.log_text())]
+        forked = server.template_process() is not None
     finally:
         server.stop()
 
@@ -148,6 +152,14 @@ def main() -> int:
             key: round(statistics.median(m[key] for m in memory), 1) for key in ("rss_mib", "pss_mib", "uss_mib")
         },
         "every_kernel_at_end_pss_mib": [round(v, 1) for v in all_pss],
+        # each seat's own words in the server log: from its kernel's start (its fork) until the app was
+        # built and it waited for a visitor; the seats here warm one at a time, after each visit
+        "seat_ready_s": {
+            "values": seat_ages,
+            "median": round(statistics.median(seat_ages), 2) if seat_ages else None,
+            "max": max(seat_ages) if seat_ages else None,
+        },
+        "kernels_forked": forked,
         "first_visit": {
             "bytes_median": int(statistics.median(first_bytes)),
             "requests_median": int(statistics.median(requests_count)),

@@ -553,3 +553,17 @@ def test_voila_serves_its_static_files_with_the_handlers_the_kit_answers_from_me
     for handler in MEMO_STATIC:
         assert issubclass(handler, tornado.web.StaticFileHandler)
         assert memo_handler(handler).get is not handler.get
+
+
+def test_voila_routes_voila_query_to_its_request_info_handler_opened_with_the_kernel_id():
+    """INTERNAL (held with voila/query above): Voila routes ``voila/query/<kernel>`` to RequestInfoSocketHandler,
+    whose ``open(kernel_id)`` a warm seat reaches once its app is built. HoldingSpaceVoila puts SeatReadyHandler
+    in its place, so the kernel manager knows which seats are ready and warms a few at a time."""
+    from voila import app
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    from workshop.serving.voila_app import REPLACED_HANDLERS, SeatReadyHandler
+
+    assert "RequestInfoSocketHandler" in source(app.Voila.init_handlers) and "voila/query" in source(app.Voila.init_handlers)
+    assert list(inspect.signature(RequestInfoSocketHandler.open).parameters) == ["self", "kernel_id"]
+    assert REPLACED_HANDLERS[RequestInfoSocketHandler] is SeatReadyHandler

@@ -239,10 +239,18 @@ class RoomProbe(PreheatingProbe):
         for _ in range(self.pool_size() - len(pool)):
             pool.append(asyncio.get_running_loop().create_future())
 
-    async def warm_all(self) -> None:
+    async def start_all(self) -> list[str]:
+        """Every seat's kernel starts (Voila's pool entry is done then); none has built its app yet."""
+        started = []
         for entry in self._pools.get("app.ipynb", []):
             if not entry.done():
                 entry.set_result({"kernel_id": await self.start_kernel(kernel_name="python3")})
+                started.append(entry.result()["kernel_id"])
+        return started
+
+    async def warm_all(self) -> None:
+        for kernel_id in await self.start_all():
+            self.seat_ready(kernel_id)  # its app built: it opened voila/query
 
     def ready(self) -> int:
         return sum(1 for entry in self._pools.get("app.ipynb", []) if entry.done())
@@ -266,6 +274,22 @@ def test_the_room_is_warmed_a_few_seats_at_a_time_up_to_its_size():
         assert manager.ready() == 6 and manager.pool_size() == 6
         manager.ramp()
         assert len(manager._pools["app.ipynb"]) == 6, "never beyond the room's size (the cap)"
+
+    run(scenario())
+
+
+def test_a_seat_whose_kernel_started_but_whose_app_is_not_built_still_counts_as_warming():
+    """Voila's pool entry is done once the kernel has started; the seat is ready only when it opens voila/query."""
+
+    async def scenario():
+        manager = RoomProbe(room_seats=6, concurrent_starts=2, seat_mib=1)
+        manager.ramp()
+        started = await manager.start_all()
+        manager.ramp()
+        assert len(manager._pools["app.ipynb"]) == 2, "more seats started while two were still building their app"
+        manager.seat_ready(started[0])
+        manager.ramp()
+        assert len(manager._pools["app.ipynb"]) == 3
 
     run(scenario())
 

@@ -51,6 +51,7 @@ from jupyter_server.utils import url_path_join
 from tornado.httpserver import HTTPServer
 from traitlets import Integer
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
@@ -224,8 +225,22 @@ class CappedVoilaHandler(TornadoVoilaHandler):
         await super().get(path)
 
 
+class SeatReadyHandler(RequestInfoSocketHandler):
+    """Voila's ``voila/query/<kernel>`` websocket, which a warm seat opens once its app is built and it waits
+    for its visitor (``workshop.visit.wait_for_request``): the kernel manager hears that the seat is ready,
+    so it warms only a few seats at a time (a pool entry is done as soon as its kernel has started)."""
+
+    def open(self, kernel_id: str) -> None:
+        super().open(kernel_id)
+        manager = self.settings.get("holding_space_manager")
+        ready = getattr(manager, "seat_ready", None)
+        if ready is not None:
+            ready(kernel_id)
+
+
 #: Voila's handlers the kit puts its own in the place of (in ``HoldingSpaceVoila.init_handlers``)
-REPLACED_HANDLERS = {TornadoVoilaHandler: CappedVoilaHandler, TemplateStaticFileHandler: TemplateStaticHandler}
+REPLACED_HANDLERS = {TornadoVoilaHandler: CappedVoilaHandler, TemplateStaticFileHandler: TemplateStaticHandler,
+                     RequestInfoSocketHandler: SeatReadyHandler}
 #: static handlers (their files never change while the server runs) that answer from memory once served
 MEMO_STATIC = (MultiStaticFileHandler, FileFindHandler, TemplateStaticHandler)
 
@@ -274,6 +289,7 @@ class HoldingSpaceVoila(Voila):
     def listen(self) -> None:
         if CachedGZip not in self.app.transforms:
             self.app.add_transform(CachedGZip)
+        self.app.settings["holding_space_manager"] = self.kernel_manager  # for SeatReadyHandler
         book = AwayBook(self.kernel_manager, self.away_grace_seconds, self.log)
         self.app.settings["holding_space_away"] = book
         if self.away_grace_seconds > 0:
