@@ -29,10 +29,6 @@ def chromium_or_exit() -> str:
     return chromium
 
 
-#: a kernel helper process that forks kernels; it is no kernel itself (nor a participant's memory)
-ZYGOTE_MARK = "workshop.serving.zygote"
-
-
 def descendants(pid: int) -> list:
     """Every live process below ``pid`` (children, grandchildren, …); empty when ``pid`` is gone."""
     import psutil
@@ -44,34 +40,8 @@ def descendants(pid: int) -> list:
 
 
 def kernel_processes(server_pid: int) -> list:
-    """The kernel processes of the Voila server ``server_pid``: its descendants but the zygote.
+    """The kernel processes of the Voila server ``server_pid`` (forked from the seat template or not),
+    as the kit's own ServerProcess tells them apart."""
+    from workshop.serving.server import is_kernel_process
 
-    A kernel forked from the kit's zygote helper need not have ``ipykernel_launcher`` in its
-    command line, so kernels are told apart by what they are not: not the server itself, and not
-    the zygote, a process whose command line names ``workshop.serving.zygote``. A forked kernel
-    shows the kernel's command line (``setproctitle``); without that package it keeps the
-    zygote's, so a zygote-named process whose parent is zygote-named too is a kernel forked from it.
-    """
-    import psutil
-
-    def cmdline(proc) -> str:
-        try:
-            return " ".join(proc.cmdline())
-        except psutil.Error:
-            return ""
-
-    procs = descendants(server_pid)
-    lines = {proc.pid: cmdline(proc) for proc in procs}
-    kernels = []
-    for proc in procs:
-        if proc.pid == server_pid or not psutil.pid_exists(proc.pid):
-            continue
-        if ZYGOTE_MARK in lines[proc.pid]:
-            try:
-                parent = proc.ppid()
-            except psutil.Error:
-                continue
-            if ZYGOTE_MARK not in lines.get(parent, ""):
-                continue  # the zygote itself
-        kernels.append(proc)
-    return kernels
+    return [proc for proc in descendants(server_pid) if is_kernel_process(proc)]

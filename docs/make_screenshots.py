@@ -26,24 +26,26 @@ from workshop.serving.server import ServerProcess, ServerSettings, console_setti
 GROUP = 6
 
 
-def group_session(browser, out: Path, tmp: Path) -> None:
-    """A participant's phone and the facilitator's console at 1280×800 during a group session."""
+def group_session(browser, out: Path, tmp: Path, width: int = 375, height: int = 667) -> None:
+    """A participant's phone (``width``×``height``) and the facilitator's console at 1280×800 during a group
+    session, on a participant server with the README's defaults (warm seats for the room, as
+    ``make workshop`` starts it)."""
     texts = content.ui_text()
     themes = content.load_themes()
     items = content.stirs_up()
-    participant = ServerSettings(port=free_port(), bind="127.0.0.1", pool_size=GROUP, data=tmp / "data")
+    participant = ServerSettings(port=free_port(), bind="127.0.0.1", pool_size=4, room_seats=0, data=tmp / "data")
     console = console_settings(free_port(), data=tmp / "data", extra_env={"HOLDING_SPACE_JOIN_BASE": participant.join_url})
     with ServerProcess(participant, tmp / "data" / "group.log").start() as server, \
             ServerProcess(console, tmp / "data" / "console.log").start() as console_server:
         server.wait_until_listening()
         console_server.wait_until_listening()
-        server.wait_until_warm(timeout=60 + 15 * GROUP)
+        server.wait_until_warm(seats=server.wait_until_room_size(), timeout=300)
         facilitator = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
         facilitator.goto(console.join_url)
         facilitator.locator(".hs-console").wait_for(timeout=120_000)
         facilitator.get_by_role("button", name=texts["console_start"]).click()
         url = facilitator.locator(".hs-console-url a").get_attribute("href", timeout=30_000)
-        people = [browser.new_context(viewport={"width": 375, "height": 667}).new_page() for _ in range(GROUP)]
+        people = [browser.new_context(viewport={"width": width, "height": height}).new_page() for _ in range(GROUP)]
         for page in people:
             page.goto(url, wait_until="commit")
         for page in people:
@@ -122,7 +124,7 @@ def main() -> int:
             page.screenshot(path=str(args.out / "help-now.png"))
             top(page, page.locator(".hs-help-panel h3").first)
             page.screenshot(path=str(args.out / "help-now-services.png"))
-            group_session(browser, args.out, tmp / "group")
+            group_session(browser, args.out, tmp / "group", args.width, args.height)
             browser.close()
     print(f"screenshots written to {args.out}")
     return 0

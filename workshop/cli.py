@@ -81,7 +81,8 @@ def workshop_identity(data: Path, hours: float = SAME_WORKSHOP_HOURS) -> dict[st
     return identity
 
 
-#: warm seats the launcher waits for before it prints the join address (the rest warm while people arrive)
+#: warm seats Voila starts with; the launcher then waits for the room's (HoldingSpaceKernelManager.ramp
+#: warms the rest two at a time) before it prints the join address
 FIRST_SEATS = 4
 
 
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     workshop = commands.add_parser("workshop", help="start the participant server and show the join address")
     workshop.add_argument("--seats", type=_seats, default="auto",
                           help="kernels kept warm for arriving participants (default auto: as many as the room's cap "
-                               "and half the free memory allow, warmed a few at a time after the first four)")
+                               "and half the free memory allow, warmed two at a time before the address is printed)")
     workshop.add_argument("--port", type=int, default=8866, help="participant server port (default 8866)")
     workshop.add_argument("--bind", default="0.0.0.0", help="address to listen on (default: every network)")
     workshop.add_argument("--host", default=None, help="address to print in the join link (default: this machine's)")

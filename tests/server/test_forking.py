@@ -15,25 +15,13 @@ import time
 import psutil
 import pytest
 
-from tests.conftest import KIT
+from tests.conftest import start_server
 from tests.server.test_access import open_page, raw_request
-from workshop.serving.server import ServerProcess, ServerSettings, free_port, is_kernel_process
+from workshop.serving.server import ServerProcess, is_kernel_process
 
 pytestmark = pytest.mark.server
 
 SEAT_READY = re.compile(r"holding-space: seat ready (\d+\.\d+) s after its kernel started")
-
-
-def start(tmp, pool_size: int = 2, **kwargs) -> ServerProcess:
-    settings = ServerSettings(port=free_port(), pool_size=pool_size, notebooks=KIT / "notebooks", data=tmp / "data", **kwargs)
-    server = ServerProcess(settings, tmp / "participant.log").start()
-    try:
-        server.wait_until_listening()
-        server.wait_until_warm(timeout=120)
-    except BaseException:
-        server.stop()
-        raise
-    return server
 
 
 def wait_for(check, timeout: float = 60, what: str = "the condition"):
@@ -74,7 +62,7 @@ def app_answers(server: ServerProcess) -> str:
 
 @pytest.fixture(scope="module")
 def forked(tmp_path_factory):
-    with start(tmp_path_factory.mktemp("forked"), pool_size=2) as server:
+    with start_server(tmp_path_factory.mktemp("forked"), pool_size=2) as server:
         yield server
 
 
@@ -136,7 +124,7 @@ def test_a_seat_killed_by_the_system_is_replaced(forked):
 def test_switched_off_every_kernel_starts_the_ordinary_way(tmp_path):
     """``--ForkingProvisioner.enabled=False``: no template, kernels are the server's own children, and
     the page works."""
-    with start(tmp_path, pool_size=1, extra_args=["--ForkingProvisioner.enabled=False"]) as server:
+    with start_server(tmp_path, pool_size=1, extra_args=["--ForkingProvisioner.enabled=False"]) as server:
         assert server.template_process() is None
         kernels = server.kernel_processes()
         assert kernels and all(k.ppid() == server.process.pid for k in kernels)
@@ -147,7 +135,7 @@ def test_switched_off_every_kernel_starts_the_ordinary_way(tmp_path):
 def test_when_the_template_dies_seats_start_the_ordinary_way(tmp_path):
     """The template killed mid-workshop: its kernels end (their pages ask to reload and resume from the
     browser), and every newcomer still gets a working page, from a kernel started the ordinary way."""
-    with start(tmp_path, pool_size=1) as server:
+    with start_server(tmp_path, pool_size=1) as server:
         template = server.template_process()
         assert template is not None
         template.kill()

@@ -21,8 +21,9 @@ import pytest
 import websocket
 from jupyter_client.session import Session
 
+from tests.conftest import start_server
 from tests.server.test_access import open_page
-from tests.server.test_forking import kernel_of, start, wait_for
+from tests.server.test_forking import kernel_of, wait_for
 
 pytestmark = [pytest.mark.server,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/mem (Linux)")]
@@ -106,7 +107,7 @@ class Participant:
 
 def test_a_private_answer_is_in_its_own_kernel_and_nowhere_else(tmp_path):
     marker = f"hs-private-{secrets.token_hex(12)}"
-    with start(tmp_path, pool_size=3) as server:
+    with start_server(tmp_path, pool_size=3) as server:
         template = server.template_process()
         assert template is not None, "the README's defaults fork seats from a template: " + server.tail()
         a, b = Participant(server), Participant(server)

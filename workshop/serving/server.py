@@ -89,9 +89,9 @@ class ServerSettings:
     data: Path = field(default_factory=paths.data_dir)
     cull_idle_seconds: int = 900
     max_participants: int = 60
-    #: seconds before a taken warm seat is replaced: at once, since a forked seat is ready in a
-    #: fraction of a second and is what the next arrival is given (it was 30 s when a seat took
-    #: 2-3 CPU seconds to start and a room joining at once needed the CPU for itself)
+    #: Voila's delay before it refills the pool after a hand-out. Whether a taken seat is replaced at
+    #: all is now the pool's size, set by HoldingSpaceKernelManager (seat_taken, ramp); when it is,
+    #: it starts at once
     refill_delay: float = 0
     notebook: str = "app.ipynb"
     preheat: bool = True
@@ -172,7 +172,7 @@ def voila_command(settings: ServerSettings) -> list[str]:
         "--VoilaConfiguration.multi_kernel_manager_class=workshop.serving.kernels.HoldingSpaceKernelManager",
         f"--HoldingSpaceKernelManager.max_participants={settings.max_participants}",
         f"--HoldingSpaceKernelManager.room_seats={settings.pool_size if settings.room_seats is None else settings.room_seats}",
-        # the pool follows demand (HoldingSpaceKernelManager.seat_taken): refilled as seats are taken
+        # the pool follows the room (HoldingSpaceKernelManager.seat_taken and ramp set its size)
         f"--VoilaKernelManager.fill_delay={settings.refill_delay}",
         *culling,
         *settings.extra_args,

@@ -216,7 +216,7 @@ class CappedVoilaHandler(TornadoVoilaHandler):
                 return
         seat_taken = getattr(self.kernel_manager, "seat_taken", None)
         if seat_taken is not None and not path:
-            seat_taken()  # the pool grows ahead of the room before Voila hands out a seat and refills
+            seat_taken()  # before Voila hands out a seat and refills: while a room arrives, no refill
         # Voila's page frees its kernel when the tab closes, with a beacon that must carry the
         # _xsrf cookie; Voila's page never sets it, so every such beacon was refused (403) and a
         # participant who left held a kernel until culling, 15 minutes later. Reading the token

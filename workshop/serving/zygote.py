@@ -158,10 +158,7 @@ def run_kernel(request: dict, ready_fd: int) -> None:
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
-        started = time.perf_counter()
         app.initialize(sys.argv[1:])
-        if os.environ.get("HOLDING_SPACE_TEMPLATE_TIMING"):
-            sys.__stderr__.write(f"kernel initialised in {time.perf_counter() - started:.3f} s\n")
         # ipywidgets registers its comm targets on import when a kernel runs; here it was imported
         # before there was one, so it is done now (its public function)
         if "ipywidgets" in sys.modules:
