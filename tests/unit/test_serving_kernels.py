@@ -164,6 +164,44 @@ def test_the_cap_counts_every_kernel_but_the_warm_seats():
     run(scenario())
 
 
+def test_a_seat_still_starting_does_not_let_a_newcomer_past_the_cap():
+    """Cap 1, the only seat handed out and a replacement starting: is the room full at every step of the
+    replacement's start (before its kernel is live, while its start runs, once it waits in the pool)?
+
+    The replacement's pool entry is unfinished from before its kernel exists; counting unfinished
+    entries against the live kernels let a second visitor in while it started (CI run of stop 20)."""
+
+    async def scenario():
+        manager = PreheatingProbe(max_participants=1)
+        await manager.seat()
+        manager.hand_out()
+        gate = asyncio.Event()
+        starting = asyncio.get_running_loop().create_future()  # the replacement's entry, not finished
+        manager._pools["app.ipynb"].append(starting)
+        assert manager.room_is_full() == (True, 1)  # its kernel not live yet
+
+        real_start = Bookkeeping.start_kernel
+
+        async def slow_start(self, **kwargs):
+            kernel_id = await real_start(self, **kwargs)  # listed as live at once, as Jupyter does
+            await gate.wait()  # and the start goes on (its kernel's first reply)
+            return kernel_id
+
+        Bookkeeping.start_kernel = slow_start
+        try:
+            replacement = asyncio.create_task(manager.start_kernel(kernel_name="python3"))
+            await asyncio.sleep(0)
+            assert len(manager.live) == 2 and manager.room_is_full() == (True, 1)  # live, still starting
+            gate.set()
+            kernel_id = await replacement
+        finally:
+            Bookkeeping.start_kernel = real_start
+        starting.set_result({"kernel_id": kernel_id})
+        assert not manager._hs_launching and manager.room_is_full() == (True, 1)  # a warm seat now
+
+    run(scenario())
+
+
 def test_a_lost_warm_seat_leaves_the_pool_at_once_and_a_fresh_one_is_warmed():
     async def scenario():
         manager = PreheatingProbe()

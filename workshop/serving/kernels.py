@@ -34,6 +34,7 @@ import asyncio
 import functools
 import os
 import time
+import uuid
 from collections import deque
 from collections.abc import Iterator
 
@@ -85,6 +86,8 @@ class HoldingSpaceKernelManager(AsyncMappingKernelManager):
         self._hs_retiring: set[asyncio.Task] = set()
         #: when participants arrived (monotonic), within the demand window
         self._hs_arrivals: deque[float] = deque()
+        #: kernels whose start has not returned yet (live already, and no one's)
+        self._hs_launching: set[str] = set()
         #: kernel id -> when it was asked for (monotonic), until its seat is ready
         self._hs_started: dict[str, float] = {}
         #: kernels whose seat said it is ready (see seat_ready)
@@ -114,14 +117,16 @@ class HoldingSpaceKernelManager(AsyncMappingKernelManager):
     def is_warm_seat(self, kernel_id: str) -> bool:
         return self.warm_seat(kernel_id) is not None
 
-    def seats_starting(self) -> int:
-        """Seats in the pool still starting (their kernel may be live already, and is no one's yet)."""
-        return sum(1 for pool in dict(getattr(self, "_pools", None) or {}).values() for entry in pool if not entry.done())
-
     def kernels_in_use(self) -> int:
-        """Live kernels that are not warm seats, waiting or still starting, in the pool."""
-        live = set(self.list_kernel_ids()) - {seat for _, _, seat in self.warm_seats()}
-        return max(len(live) - self.seats_starting(), 0)
+        """Live kernels that are neither warm seats waiting in the pool nor still starting.
+
+        A kernel is listed as live before its start returns (Jupyter registers it first), and a pool
+        entry is done as soon as its kernel's start returns; so the kernels still inside
+        :meth:`start_kernel` are the ones of unfinished entries that are live already. Counting the
+        unfinished entries instead would also subtract one whose kernel is not live yet, and let a
+        newcomer past the cap while a seat starts."""
+        live = set(self.list_kernel_ids()) - {seat for _, _, seat in self.warm_seats()} - self._hs_launching
+        return len(live)
 
     def room_is_full(self) -> tuple[bool, int]:
         """(is the cap reached, kernels in use); never full without a cap."""
@@ -253,7 +258,13 @@ class HoldingSpaceKernelManager(AsyncMappingKernelManager):
         existing = kwargs.get("kernel_id")
         known = existing is not None and existing in self
         asked = time.monotonic()
-        kernel_id = await super().start_kernel(*args, **kwargs)
+        if not known:  # its id is chosen here, so the cap knows it is starting (see kernels_in_use)
+            kwargs["kernel_id"] = existing or str(uuid.uuid4())
+            self._hs_launching.add(kwargs["kernel_id"])
+        try:
+            kernel_id = await super().start_kernel(*args, **kwargs)
+        finally:
+            self._hs_launching.discard(kwargs.get("kernel_id"))
         if not known:
             self._hs_started[kernel_id] = asked
         if self.preheats and not known:
