@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -133,23 +134,45 @@ def test_past_the_cap_a_newcomer_gets_the_room_is_full_page(tmp_path_factory):
         assert "The room is full" in second.text and "jupyter-config-data" not in second.text
 
 
-@pytest.mark.parametrize("path", ["voila/static/voila.js", "voila/templates/holdingspace/static/index.css"])
-def test_static_files_are_compressed_once_and_served_whole(server, path: str):
+@pytest.fixture(scope="module")
+def visitor(server) -> requests.Session:
+    """A participant's browser: it opened the join page, so it carries the server's cookie."""
+    session = requests.Session()
+    assert session.get(server.settings.join_url, timeout=60).status_code == 200
+    return session
+
+
+def labextension_url(server, page: str, name: str) -> str:
+    """The address of extension ``name``'s entry file, as the page's own configuration gives it."""
+    config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                                  page, re.S).group(1))
+    (entry,) = [ext["load"] for ext in config["federated_extensions"] if ext["name"] == name]
+    return f"{server.settings.base_url}voila/labextensions/{name}/{entry}"
+
+
+@pytest.mark.parametrize("path", ["voila/static/voila.js", "voila/templates/holdingspace/static/index.css",
+                                  "labextension:@jupyter-widgets/jupyterlab-manager"])
+def test_static_files_are_compressed_once_and_served_whole(server, visitor, app_html: str, path: str):
     """Is a static file gzipped, the same bytes every time after the first, and does it unpack to the file?
 
     The first answer that asks for gzip may come whole and uncompressed (the file is compressed once,
-    at its end); later ones come gzipped from memory (``MemoStatic``) with the handler's own headers."""
+    at its end); later ones come gzipped from memory (``MemoStatic``) with the handler's own headers.
+    The labextensions' files (Jupyter Server's ``FileFindHandler``, which gives no ``Etag`` of its own)
+    were gzipped again at every request, a fifth of a page's files."""
     import gzip
 
-    url = server.settings.base_url + path
-    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=30)
+    if path.startswith("labextension:"):
+        url = labextension_url(server, app_html, path.split(":", 1)[1])
+    else:
+        url = server.settings.base_url + path
+    plain = visitor.get(url, headers={"Accept-Encoding": "identity"}, timeout=30)
     assert plain.status_code == 200 and "Content-Encoding" not in plain.headers and len(plain.content) > 1000
-    first = requests.get(url, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=30)
+    first = visitor.get(url, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=30)
     body = first.raw.read(decode_content=False)
     assert (gzip.decompress(body) if first.headers.get("Content-Encoding") == "gzip" else body) == plain.content
     bodies = []
     for _ in range(2):
-        response = requests.get(url, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=30)
+        response = visitor.get(url, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=30)
         body = response.raw.read(decode_content=False)
         assert response.headers["Content-Encoding"] == "gzip"
         assert gzip.decompress(body) == plain.content
@@ -159,9 +182,9 @@ def test_static_files_are_compressed_once_and_served_whole(server, path: str):
     assert bodies[0] == bodies[1]  # served from memory: identical bytes, with their length
     assert bodies[1][1] == str(len(bodies[1][0]))
     assert len(bodies[1][0]) < len(plain.content) / 2
-    ranged = requests.get(url, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9"}, timeout=30)
+    ranged = visitor.get(url, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9"}, timeout=30)
     assert ranged.status_code == 206 and ranged.content == plain.content[:10], "a range is the handler's, not memory's"
-    again = requests.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": plain.headers["Etag"]}, timeout=30)
+    again = visitor.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": plain.headers["Etag"]}, timeout=30)
     assert again.status_code == 304 and not again.content
 
 

@@ -213,5 +213,14 @@ class MemoStatic:
 
 @functools.lru_cache(maxsize=16)
 def memo_handler(handler: type) -> type:
-    """``handler`` (a StaticFileHandler class) answering from memory what it answered before."""
-    return type(f"Memo{handler.__name__}", (MemoStatic, handler), {"__doc__": handler.__doc__})
+    """``handler`` (a StaticFileHandler class) answering from memory what it answered before.
+
+    Jupyter Server's ``FileFindHandler`` (Voila's ``voila/labextensions``: 20 of a page's 97 files) gives no
+    ``Etag`` (its ``compute_etag`` returns None), so those files were gzipped again at every request (an
+    eighth of the server's CPU for a page's static files) and a browser could only download them again;
+    here they get Tornado's own ``StaticFileHandler.compute_etag`` (the file's hash), so they are kept
+    like the others and a browser's revalidation gets a 304."""
+    namespace = {"__doc__": handler.__doc__}
+    if issubclass(handler, tornado.web.StaticFileHandler) and handler.compute_etag is not tornado.web.StaticFileHandler.compute_etag:
+        namespace["compute_etag"] = tornado.web.StaticFileHandler.compute_etag
+    return type(f"Memo{handler.__name__}", (MemoStatic, handler), namespace)
