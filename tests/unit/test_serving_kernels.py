@@ -451,3 +451,49 @@ def test_a_first_request_that_never_finished_does_not_stop_compression_for_good(
     later.transform_chunk(b"", True)
     assert ("/voila/static/2.voila.js", '"e"') in CachedGZip.kept, "the later request did not take over compressing it"
     assert not CachedGZip.compressing
+
+
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "psutil"])
+def test_a_forked_kernels_handle_sees_it_run_and_exit(monkeypatch, pidfd: bool):
+    """``ForkedProcess.poll``: None while the process runs, then its exit, through a pidfd or (on a system
+    without one) psutil; the process here is left unreaped, as the template's children are to the server."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from workshop.serving.forking import ForkedProcess
+
+    if not pidfd:
+        monkeypatch.delattr(os, "pidfd_open", raising=False)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        handle = ForkedProcess(child.pid)
+        assert (handle._fd is not None) == pidfd
+        assert handle.poll() is None and handle.poll() is None
+        os.kill(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while handle.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert handle.poll() == 0 and handle._fd is None
+        handle.kill()  # an exited kernel is not signalled again (its pid may be another's by now)
+    finally:
+        child.kill()
+        child.wait()
+    assert ForkedProcess(child.pid).returncode == -1  # reaped and gone: known as gone at once
+
+
+def test_a_seats_age_is_measured_from_its_start_to_the_hundredth():
+    """``workshop.visit.seat_age`` (the "seat ready … s" figure in the log): a process that sleeps one
+    second and then asks is between 1 s and the time its parent saw pass. psutil's start time, used
+    before, rests on a boot time in whole seconds and said 0.5 s too much on this machine."""
+    import subprocess
+    import sys
+    import time
+
+    code = "import time; time.sleep(1.0); from workshop.visit import seat_age; print(seat_age())"
+    began = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    elapsed = time.monotonic() - began
+    age = float(out.stdout)
+    assert 1.0 <= age <= elapsed + 0.02, (age, elapsed)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import select
 import signal
 import sys
 import tempfile
@@ -42,28 +43,54 @@ REQUEST_S = 15.0
 
 
 class ForkedProcess:
-    """A kernel forked by the template, seen through the part of ``subprocess.Popen`` Jupyter uses."""
+    """A kernel forked by the template, seen through the part of ``subprocess.Popen`` Jupyter uses.
+
+    Jupyter's restarter polls every kernel every few seconds, and the server's thread is the room's
+    bottleneck while it joins: asking psutil was two reads of ``/proc`` per kernel and poll (3 % of the
+    server's work in a 30-phone storm with 60 seats). Where Linux offers it (5.3 and later) the handle
+    holds a pidfd, which becomes readable when the process exits, and a poll is one ``select`` with no
+    wait; psutil otherwise."""
 
     stdin = stdout = stderr = None
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.returncode: int | None = None
+        self._fd: int | None = None
         try:
             self._proc: psutil.Process | None = psutil.Process(pid)
             self._proc.create_time()  # the pid with its start time: a reused pid is not mistaken for it
         except psutil.Error:
             self._proc = None
             self.returncode = -1
+            return
+        try:
+            self._fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # an older system: psutil it is
+            self._fd = None
 
     def poll(self) -> int | None:
         if self.returncode is None:
+            if self._fd is not None:
+                if select.select([self._fd], [], [], 0)[0]:
+                    self._exited()
+                return self.returncode
             try:
                 if self._proc is None or not self._proc.is_running() or self._proc.status() == psutil.STATUS_ZOMBIE:
-                    self.returncode = 0  # the template collected it; its exit code is not known here
+                    self._exited()
             except psutil.Error:
-                self.returncode = 0
+                self._exited()
         return self.returncode
+
+    def _exited(self) -> None:
+        self.returncode = 0  # the template collected it; its exit code is not known here
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
