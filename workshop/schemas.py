@@ -131,6 +131,15 @@ def _compiled(name: str) -> Callable[[Any], Any]:
     return fastjsonschema.compile(schema(name), detailed_exceptions=False, use_formats=False)
 
 
+def compile_all() -> int:
+    """Compile every schema now (the seat template does, before it forks: each seat built them again,
+    0.03 s of its warm-up). Returns how many."""
+    names = sorted(path.name.removesuffix(".schema.json") for path in SCHEMA_DIR.glob("*.schema.json"))
+    for name in names:
+        _compiled(name)
+    return len(names)
+
+
 def valid(name: str, document: Any) -> bool:
     """Whether ``document`` (see :func:`plain`) fits the schema of ``<name>.yaml``."""
     import fastjsonschema
