@@ -497,3 +497,90 @@ def test_a_seats_age_is_measured_from_its_start_to_the_hundredth():
     elapsed = time.monotonic() - began
     age = float(out.stdout)
     assert 1.0 <= age <= elapsed + 0.02, (age, elapsed)
+
+
+class FakeChannel:
+    """A kernel channel as QuickReadyClient reads it: ``get_msg`` from a queue, Empty after ``timeout``."""
+
+    def __init__(self) -> None:
+        self.messages: asyncio.Queue = asyncio.Queue()
+
+    async def get_msg(self, timeout: float | None = None) -> dict:
+        import queue
+
+        try:
+            return await asyncio.wait_for(self.messages.get(), timeout)
+        except TimeoutError:
+            raise queue.Empty from None
+
+
+def test_a_seat_is_ready_once_its_kernel_info_is_idle_on_iopub_and_asks_again_when_iopub_missed_it():
+    """``QuickReadyClient.wait_for_ready``: the first request's IOPub messages are lost (a new subscription
+    may miss them), so it asks again; the second request's reply and idle status end the wait, with a
+    stray message before them read through; an older kernel's protocol is adapted to, as jupyter_client does."""
+    from workshop.serving.kernels import QuickReadyClient
+
+    class Scripted(QuickReadyClient):
+        def __init__(self) -> None:
+            super().__init__()
+            self._shell, self._iopub, self.asked = FakeChannel(), FakeChannel(), []
+
+        @property
+        def shell_channel(self):
+            return self._shell
+
+        @property
+        def iopub_channel(self):
+            return self._iopub
+
+        def kernel_info(self) -> str:
+            request = f"request-{len(self.asked)}"
+            self.asked.append(request)
+            reply = {"msg_type": "kernel_info_reply", "parent_header": {"msg_id": request},
+                     "content": {"protocol_version": "4.1"}}
+            self._shell.messages.put_nowait(reply)
+            if len(self.asked) > 1:  # the first one's IOPub messages went before the subscription
+                for state in ("busy", "idle"):
+                    self._iopub.messages.put_nowait({"msg_type": "status", "parent_header": {"msg_id": request},
+                                                     "content": {"execution_state": state}})
+            return request
+
+        async def is_alive(self) -> bool:
+            return True
+
+    async def scenario():
+        client = Scripted()
+        client._iopub.messages.put_nowait({"msg_type": "stream", "parent_header": {}, "content": {}})
+        await client.wait_for_ready(timeout=10)
+        assert client.asked == ["request-0", "request-1"]
+        assert client._iopub.messages.empty()  # read up to the idle status, nothing left behind
+        assert client.session.adapt_version == 4
+
+    run(scenario())
+
+
+def test_a_kernel_that_never_answers_is_reported_within_the_timeout():
+    from workshop.serving.kernels import QuickReadyClient
+
+    class Silent(QuickReadyClient):
+        shell_channel = iopub_channel = FakeChannel()
+
+        def kernel_info(self) -> str:
+            return "unanswered"
+
+        async def is_alive(self) -> bool:
+            return True
+
+    with pytest.raises(RuntimeError, match="didn't respond"):
+        run(Silent().wait_for_ready(timeout=1.5))
+
+
+def test_every_kernel_of_the_kits_servers_is_managed_with_the_quick_ready_client():
+    """The kit's kernel manager names SeatKernelManager (Jupyter Server's kernel_manager_class setting), whose
+    clients (Voila's notebook runner's among them) are QuickReadyClient."""
+    from workshop.serving.kernels import QuickReadyClient, SeatKernelManager
+
+    manager = Probe()
+    assert manager.kernel_manager_class == "workshop.serving.kernels.SeatKernelManager"
+    kernel = SeatKernelManager()
+    assert isinstance(kernel.client(), QuickReadyClient)
