@@ -466,10 +466,26 @@ def test_a_forked_kernels_handle_sees_it_run_and_exit(monkeypatch, pidfd: bool):
 
     if not pidfd:
         monkeypatch.delattr(os, "pidfd_open", raising=False)
+    else:  # as in a full room's server: its descriptors pass select()'s 1,024 (the join storm at 30 found it)
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+        real_open = os.pidfd_open
+
+        def high_pidfd(pid: int, flags: int = 0) -> int:
+            low = real_open(pid, flags)
+            high = os.dup2(low, 2000)
+            os.close(low)
+            return high
+
+        monkeypatch.setattr(os, "pidfd_open", high_pidfd)
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         handle = ForkedProcess(child.pid)
         assert (handle._fd is not None) == pidfd
+        assert not pidfd or handle._fd == 2000
         assert handle.poll() is None and handle.poll() is None
         os.kill(child.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
