@@ -10,7 +10,9 @@ Between moves the facilitator talks (``--talk`` seconds; minutes in a real room)
 expects: participant kernels build the themes out of sight in that time. ``--route`` gives the
 themes in the order the facilitator moves to them, jumps included; ``7@3`` moves to theme 7 only
 3 s after the move before. Without it, the facilitator steps through the themes one by one.
-The participant server is started as ``make workshop`` starts it (``--seats`` warm seats, 4).
+The participant server keeps ``--seats`` warm seats (4: what ``make workshop`` kept before issue 15,
+so the figures compare with the README's earlier ones; ``make workshop`` now keeps seats for the
+room; here participants past the first few may wait for a seat to warm).
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ def main() -> int:
     parser.add_argument("--moves", type=int, default=6)
     parser.add_argument("--talk", type=float, default=30.0, help="seconds between moves (default 30)")
     parser.add_argument("--route", nargs="+", help="themes to move to in order, e.g. 1 3 5 7 6 7@3 (theme@seconds of talk)")
-    parser.add_argument("--seats", type=int, default=4, help="warm seats, as make workshop (default 4)")
+    parser.add_argument("--seats", type=int, default=4, help="warm seats (default 4, make workshop's before issue 15)")
     parser.add_argument("--out", type=Path, default=KIT / "benchmarks" / "results" / "follow.json")
     args = parser.parse_args()
     chromium = chromium_or_exit()

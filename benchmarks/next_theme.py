@@ -71,7 +71,7 @@ def kit(chromium: str, clicks: int, read: float) -> list[float]:
 
 def plain(chromium: str, visits: int) -> list[float]:
     notebooks = sorted(p.name for p in (KIT / "notebooks").glob("0*.ipynb"))
-    server = PlainVoila(Path(tempfile.mkdtemp(prefix="hs-plain-next-")))
+    server = PlainVoila(Path(tempfile.mkdtemp(prefix="hs-plain-next-"))).start()
     times: list[float] = []
     try:
         server.wait()
