@@ -16,7 +16,7 @@ from typing import Any
 
 import traitlets
 
-from workshop import content, exercises, export, serverlog
+from workshop import content, exercises, export, facilitators, serverlog
 from workshop.markdown import to_html
 from workshop.paths import KIT_ROOT
 from workshop.store import Session, Store
@@ -92,8 +92,12 @@ class FacilitatorConsole(QuietRepr, ConsoleLayout):
     #: the store's signature of the session (shares, quiet words, presence); polled
     activity = traitlets.Tuple()
 
-    def __init__(self, store: Store | None = None, join_base: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, store: Store | None = None, join_base: str | None = None, facilitator: str | None = None,
+                 **kwargs: Any) -> None:
         self.store = store or Store()
+        # online, who signed in (the server tells the page's kernel); each sees their own sessions only.
+        # None on a laptop, whose console has no sign-in and sees the sessions made without one
+        self.facilitator = facilitator or facilitators.from_environment()
         self.join_base = join_base or os.environ.get("HOLDING_SPACE_JOIN_BASE", "http://127.0.0.1:8866/")
         self.themes = content.load_themes()
         self._poll_task = None
@@ -126,13 +130,13 @@ class FacilitatorConsole(QuietRepr, ConsoleLayout):
         ):
             for panel in panels:
                 traitlets.dlink((self, name), (panel, name))
-        self._attach(self.store.latest_session())
+        self._attach(self.store.latest_session(facilitator=self.facilitator))
 
     # ------------------------------------------------------------------ sessions
     @store_action
     def start_session(self, kind: str = "group", k: int = 5) -> Session:
         """Start a session; participants join by its QR code."""
-        session = self.store.create_session(kind=kind, k=k, theme=self.themes[0].key)
+        session = self.store.create_session(kind=kind, k=k, theme=self.themes[0].key, facilitator=self.facilitator)
         self._attach(session)
         return session
 

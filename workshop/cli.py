@@ -1,6 +1,9 @@
 """``holding-space``: the facilitator's command line (``make workshop`` runs it).
 
     holding-space workshop [--seats auto|N] [--port P] [--console-port P] [--bind ADDRESS] [--keep-days D]
+    holding-space online --domain DOMAIN [--replicas N] [--db URL] [--https-port P] [--http-port P]
+    holding-space facilitator add|remove|list [NAME] [--db URL]
+    holding-space serve participants|console [--port P] [--ip ADDRESS] [--behind-proxy] [--base-url /console/]
     holding-space check
 """
 
@@ -189,6 +192,237 @@ def run_workshop(args: argparse.Namespace) -> int:
             signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
+#: replicas' ports start here, the console's just below (all on loopback, behind the proxy)
+REPLICA_PORTS = 9101
+
+
+def _online_store_url(args: argparse.Namespace, data: Path, start: bool = True):
+    """(database URL, the kit's own PostgreSQL if it was started here or None)."""
+    url = getattr(args, "db", None) or os.environ.get("HOLDING_SPACE_DB")
+    if url:
+        return url, None
+    from .serving.postgres import LocalPostgres, default_folder
+
+    local = LocalPostgres(default_folder(data))
+    if local.running() or not start:
+        return local.url, None
+    return local.start(), local
+
+
+def _read_secret(prompt_twice: bool) -> str:
+    """A secret from the terminal (asked twice, not shown) or the first line of standard input."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Secret (at least 12 characters; not shown): ")
+    if prompt_twice and getpass.getpass("The same secret again: ") != first:
+        raise ValueError("The two secrets differ; nothing was changed.")
+    return first
+
+
+def _add_facilitator(store, name: str) -> str:
+    from . import facilitators
+
+    who = facilitators.check_name(name)
+    store.set_facilitator(who, facilitators.hash_secret(_read_secret(prompt_twice=True)))
+    return who
+
+
+def run_facilitator(args: argparse.Namespace) -> int:
+    from . import facilitators
+    from .store import Store
+
+    data = paths.data_dir(create=True)
+    local = None
+    try:
+        url, local = _online_store_url(args, data)
+        store = Store(url)
+        if args.action == "list":
+            names = store.facilitator_names()
+            print("\n".join(names) if names else "No facilitator can sign in yet: holding-space facilitator add NAME")
+            return 0
+        if not args.name:
+            print(f"Give a name: holding-space facilitator {args.action} NAME", file=sys.stderr)
+            return 2
+        if args.action == "remove":
+            who = facilitators.check_name(args.name)
+            print(f"{who} can no longer sign in." if store.remove_facilitator(who) else f"There is no facilitator {who}.")
+            return 0
+        who = _add_facilitator(store, args.name)
+        print(f"{who} can sign in to the console with that secret.")
+        return 0
+    except (facilitators.FacilitatorError, ValueError, RuntimeError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    finally:
+        if local is not None:
+            local.stop()
+
+
+def run_online(args: argparse.Namespace) -> int:
+    """Caddy (HTTPS) in front of participant replicas and the signed-in console, one PostgreSQL."""
+    from .serving.online import CADDY_FIX, CaddyProcess, ProxyPlan, check_domain, free_ports, is_local_name, online_secrets
+    from .serving.server import ServerProcess, ServerSettings, console_settings
+    from .store import Store
+
+    try:
+        domain = check_domain(args.domain)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    problems = check_content()
+    if problems:
+        print("The content has a problem; nothing was started. Fix it and run again:", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    import shutil
+
+    if not shutil.which("caddy"):
+        print(CADDY_FIX, file=sys.stderr)
+        return 2
+    data = paths.data_dir(create=True)
+    replicas = max(1, args.replicas or (os.cpu_count() or 1))
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {signum: signal.getsignal(signum) for signum in handled}
+
+    def stop_on_signal(signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGHUP, stop_on_signal)
+    local = proxy = None
+    servers: list = []
+    try:
+        url, local = _online_store_url(args, data)
+        store = Store(url)
+        if not store.facilitator_names():
+            if not sys.stdin.isatty():
+                print("No facilitator can sign in yet. Add one first: make facilitator NAME=yourname "
+                      "(or holding-space facilitator add yourname)", file=sys.stderr)
+                return 2
+            name = input("No facilitator can sign in yet. Your name for signing in (e.g. sam): ")
+            print(f"{_add_facilitator(store, name)} can sign in to the console.")
+        purged = store.purge_older_than(args.keep_days)
+        if purged:
+            print(f"Deleted {purged} session(s) older than {args.keep_days} days.", flush=True)
+        store.engine.dispose()
+        kept = online_secrets(data)
+        ports = free_ports(replicas + 1, args.replica_port - 1)
+        console_port, replica_ports = ports[0], ports[1:]
+        plan = ProxyPlan(domain=domain, replicas=replica_ports, console_port=console_port,
+                         storage=data / "caddy", https_port=args.https_port, http_port=args.http_port,
+                         local_ca=args.local_ca or is_local_name(domain), cookie_secret=kept["proxy_secret"])
+        env = {"HOLDING_SPACE_DB": url, "HOLDING_SPACE_COOKIE_SECRET": kept["cookie_secret"]}
+        identity = workshop_identity(data)
+        room_seats = 0 if args.seats == "auto" else int(args.seats)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+
+        def replica(port: int) -> ServerProcess:
+            settings = ServerSettings(
+                port=port, bind="127.0.0.1", public_url=plan.public_url, behind_proxy=True,
+                pool_size=min(room_seats or FIRST_SEATS, FIRST_SEATS), room_seats=room_seats,
+                memory_share=round(0.5 / replicas, 4), max_participants=args.max_participants,
+                extra_env=env, **identity)
+            return ServerProcess(settings, data / "logs" / f"replica-{port}-{stamp}.log")
+
+        participant_servers = [replica(port) for port in replica_ports]
+        join = participant_servers[0].settings.join_url
+        console = ServerProcess(
+            console_settings(console_port, identity="facilitators", url_prefix="/console/",
+                             public_url=plan.public_url + "console/", behind_proxy=True,
+                             extra_env={**env, "HOLDING_SPACE_JOIN_BASE": join}),
+            data / "logs" / f"console-{stamp}.log")
+        servers = [*participant_servers, console]
+        print(f"Holding Space online: {replicas} participant server(s), the console and the proxy…", flush=True)
+        for server in servers:
+            server.start()
+        proxy = CaddyProcess(plan, data / "proxy", data / "logs" / f"proxy-{stamp}.log").start()
+        for server in servers:
+            server.wait_until_listening()
+        for server in participant_servers:
+            room = server.wait_until_room_size()
+            server.wait_until_warm(seats=room, progress=_progress, timeout=60 + 5 * room)
+        proxy.wait_until_listening()
+        print()
+        print("Facilitators sign in to the console here:")
+        print(f"  {plan.public_url}console/")
+        print()
+        print("Participants join with the QR code the console shows for a session, or without one here:")
+        print(qr_text(join))
+        print(f"  {join}")
+        if plan.local_ca:
+            print(f"\nThe certificate comes from this machine's own authority: {proxy.root_certificate()}")
+        print(f"\nLogs: {data / 'logs'}")
+        print("Press Ctrl-C to end; every page closes, and private answers are never kept.", flush=True)
+        while proxy.alive() and console.process is not None and console.process.poll() is None:
+            for index, server in enumerate(participant_servers):
+                if server.process is not None and server.process.poll() is not None:
+                    print(f"A participant server stopped (port {server.settings.port}); its participants move "
+                          "to another and resume. Starting it again…", file=sys.stderr, flush=True)
+                    server.stop()
+                    participant_servers[index] = fresh = replica(server.settings.port)
+                    servers[index] = fresh
+                    fresh.start()
+            time.sleep(0.5)
+        print("The proxy or the console stopped unexpectedly.", file=sys.stderr)
+        if proxy is not None and not proxy.alive():
+            print(proxy.tail(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nEnding the online workshop…", flush=True)
+        return 0
+    except (TimeoutError, RuntimeError) as error:
+        print(f"The online workshop could not start: {error}", file=sys.stderr)
+        return 1
+    finally:
+        for signum in handled:
+            signal.signal(signum, signal.SIG_IGN)
+        if proxy is not None:
+            proxy.stop()
+        for server in servers:
+            server.stop()
+        if local is not None:
+            local.stop()
+        print("Stopped.", flush=True)
+        for signum, handler in before.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """One server in the foreground, configured from the environment (a container's command)."""
+    from .serving.server import ServerSettings, console_settings, server_environment, voila_command
+
+    env = os.environ
+    db = env.get("HOLDING_SPACE_DB")
+    if not db:
+        print("Set HOLDING_SPACE_DB to the shared database's URL (e.g. postgresql+psycopg://…)", file=sys.stderr)
+        return 2
+    shared = {"HOLDING_SPACE_DB": db, "HOLDING_SPACE_COOKIE_SECRET": env.get("HOLDING_SPACE_COOKIE_SECRET", "")}
+    public = env.get("HOLDING_SPACE_PUBLIC_URL") or None
+    if args.which == "console":
+        settings = console_settings(args.port, identity="facilitators", url_prefix=args.base_url or "/console/",
+                                    public_url=public and public.rstrip("/") + "/console/", behind_proxy=args.behind_proxy,
+                                    bind=args.ip, extra_env=shared)
+    else:
+        token = env.get("HOLDING_SPACE_TOKEN")
+        if not token:
+            print("Set HOLDING_SPACE_TOKEN to the participants' join token", file=sys.stderr)
+            return 2
+        room_seats = 0 if args.seats == "auto" else int(args.seats)
+        settings = ServerSettings(
+            port=args.port, bind=args.ip, public_url=public, behind_proxy=args.behind_proxy, token=token,
+            workshop_id=env.get("HOLDING_SPACE_WORKSHOP_ID") or "holding-space",
+            pool_size=min(room_seats or FIRST_SEATS, FIRST_SEATS), room_seats=room_seats,
+            url_prefix=args.base_url or "/", max_participants=args.max_participants, extra_env=shared)
+    command = voila_command(settings)
+    os.chdir(settings.notebooks)
+    os.execvpe(command[0], command, server_environment(settings))
+    return 0  # pragma: no cover - exec does not return
+
+
 def run_check(_args: argparse.Namespace) -> int:
     problems = check_content()
     for problem in problems:
@@ -214,6 +448,32 @@ def main(argv: list[str] | None = None) -> int:
     workshop.add_argument("--max-participants", type=int, default=60, help="participants at once, at most (default 60)")
     workshop.add_argument("--keep-days", type=float, default=7, help="delete sessions older than this at start-up (default 7)")
     workshop.set_defaults(run=run_workshop)
+    online = commands.add_parser("online", help="an online workshop: HTTPS proxy, participant replicas, PostgreSQL")
+    online.add_argument("--domain", required=True, help="the site's name, e.g. workshop.example.org (localhost to try it)")
+    online.add_argument("--replicas", type=int, default=0, help="participant servers (default: one per processor)")
+    online.add_argument("--db", default=None, help="the shared database's URL (default: the kit's own PostgreSQL in the data folder)")
+    online.add_argument("--https-port", type=int, default=443, help="HTTPS port (default 443)")
+    online.add_argument("--http-port", type=int, default=80, help="HTTP port, which only redirects to HTTPS (default 80)")
+    online.add_argument("--local-ca", action="store_true", help="a certificate from this machine's own authority, not Let's Encrypt")
+    online.add_argument("--seats", type=_seats, default="auto", help="warm seats per participant server (default auto)")
+    online.add_argument("--max-participants", type=int, default=60, help="participants per participant server, at most (default 60)")
+    online.add_argument("--replica-port", type=int, default=REPLICA_PORTS, help="first loopback port for the servers behind the proxy")
+    online.add_argument("--keep-days", type=float, default=7, help="delete sessions older than this at start-up (default 7)")
+    online.set_defaults(run=run_online)
+    facilitator = commands.add_parser("facilitator", help="who may sign in to the console online")
+    facilitator.add_argument("action", choices=("add", "remove", "list"))
+    facilitator.add_argument("name", nargs="?", default="")
+    facilitator.add_argument("--db", default=None, help="the shared database's URL (default: the kit's own PostgreSQL)")
+    facilitator.set_defaults(run=run_facilitator)
+    serve = commands.add_parser("serve", help="one server in the foreground, configured by environment (containers)")
+    serve.add_argument("which", choices=("participants", "console"))
+    serve.add_argument("--port", type=int, default=8866)
+    serve.add_argument("--ip", default="0.0.0.0")
+    serve.add_argument("--behind-proxy", action="store_true", help="trust the proxy's X-Forwarded headers; Secure cookies")
+    serve.add_argument("--base-url", default=None, help="the path it answers under (console default /console/)")
+    serve.add_argument("--seats", type=_seats, default="auto")
+    serve.add_argument("--max-participants", type=int, default=60)
+    serve.set_defaults(run=run_serve)
     check = commands.add_parser("check", help="check the content files and theme notebooks")
     check.set_defaults(run=run_check)
     args = parser.parse_args(argv)

@@ -44,6 +44,8 @@ sessions = sa.Table(
     sa.Column("theme", sa.String(120), nullable=False, default=""),
     sa.Column("follow", sa.Boolean, nullable=False, default=True),
     sa.Column("ended", sa.Boolean, nullable=False, default=False),
+    # who made it, online (a facilitator's login name); None on a laptop, where the console has no login
+    sa.Column("facilitator", sa.String(40), nullable=True, index=True),
 )
 
 participants = sa.Table(
@@ -78,6 +80,17 @@ word_requests = sa.Table(
 )
 
 
+#: facilitators who log in to the console when the kit runs online: a name and a salted scrypt hash
+#: of their secret (workshop.facilitators), never the secret itself
+facilitators = sa.Table(
+    "facilitators",
+    metadata,
+    sa.Column("login", sa.String(40), primary_key=True),
+    sa.Column("secret_hash", sa.String(200), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+
 class StoreError(RuntimeError):
     """The store could not do what was asked (e.g. the database is unreachable)."""
 
@@ -94,6 +107,7 @@ class Session:
     theme: str
     follow: bool
     ended: bool
+    facilitator: str | None = None
 
     @property
     def display_code(self) -> str:
@@ -177,6 +191,18 @@ class Store:
         else:
             self.engine = sa.create_engine(self.url, pool_pre_ping=True)
         metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A store made before a column existed gets it (``create_all`` makes only missing tables)."""
+        known = {column["name"] for column in sa.inspect(self.engine).get_columns("sessions")}
+        if "facilitator" not in known:
+            try:
+                with self.engine.begin() as db:
+                    db.exec_driver_sql("ALTER TABLE sessions ADD COLUMN facilitator VARCHAR(40)")
+            except sa.exc.DBAPIError:  # another process added it first
+                if "facilitator" not in {c["name"] for c in sa.inspect(self.engine).get_columns("sessions")}:
+                    raise
 
     @property
     def path(self) -> Path | None:
@@ -186,7 +212,7 @@ class Store:
         return Path(self.url.split("///", 1)[-1])
 
     # ------------------------------------------------------------------ sessions
-    def create_session(self, kind: str = "group", k: int = 5, theme: str = "") -> Session:
+    def create_session(self, kind: str = "group", k: int = 5, theme: str = "", facilitator: str | None = None) -> Session:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
         if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= 100:
@@ -197,7 +223,8 @@ class Store:
                 with self.engine.begin() as db:
                     db.execute(
                         sessions.insert().values(
-                            code=code, kind=kind, k=k, created=time.time(), theme=theme, follow=True, ended=False
+                            code=code, kind=kind, k=k, created=time.time(), theme=theme, follow=True, ended=False,
+                            facilitator=facilitator,
                         )
                     )
             except sa.exc.IntegrityError:
@@ -213,11 +240,13 @@ class Store:
             row = db.execute(sa.select(sessions).where(sessions.c.code == code)).mappings().first()
         return Session(**row) if row else None
 
-    def latest_session(self) -> Session | None:
-        """The most recently created session that has not ended."""
+    def latest_session(self, facilitator: str | None = None) -> Session | None:
+        """The most recently created session of this facilitator (None: the laptop's console, which
+        has no login) that has not ended. One facilitator never sees another's sessions."""
+        owner = sessions.c.facilitator.is_(None) if facilitator is None else sessions.c.facilitator == facilitator
         with self.engine.connect() as db:
             row = (
-                db.execute(sa.select(sessions).where(sessions.c.ended.is_(False)).order_by(sessions.c.id.desc()).limit(1))
+                db.execute(sa.select(sessions).where(sessions.c.ended.is_(False), owner).order_by(sessions.c.id.desc()).limit(1))
                 .mappings()
                 .first()
             )
@@ -325,6 +354,27 @@ class Store:
                 )
             ).one()
         return (count, top, hidden, self.words_asked(session), self.present(session))
+
+    # ------------------------------------------------------------------ facilitators (online)
+    def set_facilitator(self, name: str, secret_hash: str) -> None:
+        """Add a facilitator, or give one a new secret (``secret_hash`` from ``facilitators.hash_secret``)."""
+        with self.engine.begin() as db:
+            updated = db.execute(facilitators.update().where(facilitators.c.login == name).values(secret_hash=secret_hash))
+            if not updated.rowcount:
+                db.execute(facilitators.insert().values(login=name, secret_hash=secret_hash, created=time.time()))
+
+    def facilitator_hash(self, name: str) -> str | None:
+        with self.engine.connect() as db:
+            return db.execute(sa.select(facilitators.c.secret_hash).where(facilitators.c.login == name)).scalar()
+
+    def facilitator_names(self) -> list[str]:
+        with self.engine.connect() as db:
+            return list(db.execute(sa.select(facilitators.c.login).order_by(facilitators.c.login)).scalars())
+
+    def remove_facilitator(self, name: str) -> bool:
+        """Remove a facilitator's login (their sessions stay until purged); True if there was one."""
+        with self.engine.begin() as db:
+            return bool(db.execute(facilitators.delete().where(facilitators.c.login == name)).rowcount)
 
     # ------------------------------------------------------------------ purge
     def purge(self, session: Session) -> None:

@@ -157,6 +157,10 @@ class HoldingSpaceKernelManager(AsyncMappingKernelManager):
         45.0, config=True,
         help="Memory a warm seat is counted at, in MiB (a forked seat measured 31-35 MiB PSS; an ordinary one 53).")
 
+    memory_share = Float(
+        MEMORY_SHARE, config=True,
+        help="Share of the free memory this server's warm seats may take (online, each of N replicas takes 1/N of it).")
+
     def __init__(self, **kwargs) -> None:
         #: kernels whose shutdown has begun and not ended (a websocket closing now must not buffer)
         self._hs_shutting_down: set[str] = set()
@@ -237,7 +241,7 @@ class HoldingSpaceKernelManager(AsyncMappingKernelManager):
                 self._hs_room = self.room_seats
                 self.log.info("warm seats for the room: %s", self._hs_room)
             else:
-                by_memory = int(psutil.virtual_memory().available * MEMORY_SHARE / (self.seat_mib * MIB))
+                by_memory = int(psutil.virtual_memory().available * self.memory_share / (self.seat_mib * MIB))
                 self._hs_room = max(min(self.max_participants or AUTO_SEATS_WITHOUT_CAP, by_memory), 1)
                 self.log.info("warm seats for the room: %s (the room's cap %s; memory for %s)",
                               self._hs_room, self.max_participants or "none", by_memory)
@@ -251,7 +255,7 @@ class HoldingSpaceKernelManager(AsyncMappingKernelManager):
             self._hs_arrivals.popleft()
         wanted = self.room_size() + len(self._hs_arrivals)
         warm = sum(1 for _ in self.warm_seats())
-        limits = [warm + int(psutil.virtual_memory().available * MEMORY_SHARE / (self.seat_mib * MIB))]
+        limits = [warm + int(psutil.virtual_memory().available * self.memory_share / (self.seat_mib * MIB))]
         if self.max_participants:
             limits.append(max(self.max_participants - self.kernels_in_use(), 0))
         return max(min(wanted, *limits), 1)

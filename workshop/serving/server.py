@@ -18,10 +18,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psutil
 
 from .. import content, paths
+from ..facilitators import FACILITATOR_HEADER
 from ..serverlog import WARM_MARKER
 
 JUPYTER_DIR = paths.SERVING_DIR / "jupyter"
@@ -96,6 +98,16 @@ class ServerSettings:
     notebook: str = "app.ipynb"
     preheat: bool = True
     extra_env: dict = field(default_factory=dict)
+    #: online: behind the kit's reverse proxy (trusts its forwarded headers; Secure cookies)
+    behind_proxy: bool = False
+    #: the path the server answers under (online, the console's is ``/console/``)
+    url_prefix: str = "/"
+    #: the address people use (online: ``https://DOMAIN/``); None: ``http://host:port/``
+    public_url: str | None = None
+    #: "token" (a token in the link) or "facilitators" (online console: each facilitator signs in)
+    identity: str = "token"
+    #: share of the free memory this server's warm seats may take (None: the kit's default, a half)
+    memory_share: float | None = None
     #: more Voila options (``--Class.trait=value``), after the kit's own
     extra_args: list = field(default_factory=list)
 
@@ -105,11 +117,21 @@ class ServerSettings:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/"
+        if self.public_url:
+            return self.public_url
+        return f"http://{self.host}:{self.port}{self.url_prefix}"
+
+    @property
+    def local_url(self) -> str:
+        """The server itself, as the launcher and the proxy reach it."""
+        host = "127.0.0.1" if self.bind in ("0.0.0.0", "") else self.bind
+        return f"http://{host}:{self.port}{self.url_prefix}"
 
     @property
     def join_url(self) -> str:
-        """The address participants open (and the QR code carries)."""
+        """The address participants open (and the QR code carries); online, the console's sign-in."""
+        if self.identity == "facilitators":
+            return self.base_url
         return f"{self.base_url}?token={self.token}"
 
 
@@ -117,7 +139,7 @@ def console_settings(port: int, data: Path | None = None, **kwargs) -> ServerSet
     """The facilitator console: localhost only, its own token, one kernel, no culling."""
     return ServerSettings(
         port=port,
-        bind="127.0.0.1",
+        bind=kwargs.pop("bind", "127.0.0.1"),
         pool_size=0,
         max_participants=0,
         notebook="facilitator.ipynb",
@@ -145,6 +167,17 @@ def voila_command(settings: ServerSettings) -> list[str]:
         if settings.cull_idle_seconds
         else []
     )
+    if settings.identity == "facilitators":  # online console: no token; each facilitator signs in
+        access = ["--Voila.identity_provider_class=workshop.serving.auth.FacilitatorIdentityProvider",
+                  f"--VoilaConfiguration.http_header_envs={FACILITATOR_HEADER}"]
+    else:
+        access = [f"--Voila.token={settings.token}",
+                  "--Voila.identity_provider_class=workshop.serving.auth.FriendlyIdentityProvider"]
+    online = [
+        *([f"--Voila.base_url={settings.url_prefix}"] if settings.url_prefix != "/" else []),
+        *(["--HoldingSpaceVoila.behind_proxy=True"] if settings.behind_proxy else []),
+        *([f"--HoldingSpaceKernelManager.memory_share={settings.memory_share}"] if settings.memory_share else []),
+    ]
     return [
         sys.executable, "-m", "workshop.serving.voila_app", str(notebook),
         "--no-browser",
@@ -152,8 +185,7 @@ def voila_command(settings: ServerSettings) -> list[str]:
         "--Voila.port_retries=0",
         f"--Voila.ip={settings.bind}",
         f"--Voila.root_dir={settings.notebooks}",
-        f"--Voila.token={settings.token}",
-        "--Voila.identity_provider_class=workshop.serving.auth.FriendlyIdentityProvider",
+        *access,
         f"--VoilaConfiguration.template={TEMPLATE}",
         "--VoilaConfiguration.theme=light",
         "--VoilaConfiguration.allow_template_override=NO",
@@ -175,6 +207,7 @@ def voila_command(settings: ServerSettings) -> list[str]:
         # the pool follows the room (HoldingSpaceKernelManager.seat_taken and ramp set its size)
         f"--VoilaKernelManager.fill_delay={settings.refill_delay}",
         *culling,
+        *online,
         *settings.extra_args,
     ]
 
@@ -267,7 +300,7 @@ class ServerProcess:
         while time.monotonic() < deadline:
             self._raise_if_dead()
             try:
-                with socket.create_connection(("127.0.0.1" if self.settings.bind in ("0.0.0.0", "") else self.settings.bind, self.settings.port), timeout=1):
+                with socket.create_connection((urlsplit(self.settings.local_url).hostname, self.settings.port), timeout=1):
                     return
             except OSError:
                 time.sleep(0.1)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import time
 
@@ -49,14 +50,15 @@ from jupyter_core.utils import ensure_async
 from jupyter_server.base.handlers import APIHandler, FileFindHandler
 from jupyter_server.utils import url_path_join
 from tornado.httpserver import HTTPServer
-from traitlets import Integer
+from traitlets import Bool, Integer, default
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
+from ..facilitators import FACILITATOR_HEADER
 from . import rendering
-from .auth import friendly_page
+from .auth import FacilitatorIdentityProvider, friendly_page
 from .kernels import HoldingSpaceKernelManager
 from .static import CachedGZip, TemplateStaticHandler, memo_handler
 
@@ -199,11 +201,42 @@ class AwayHandler(APIHandler):
         self.finish()
 
 
+class HealthHandler(tornado.web.RequestHandler):
+    """``/holding-space/health`` (200 while the server runs: a proxy's or Kubernetes' liveness check) and
+    ``/holding-space/ready`` (200 when a newcomer would get a seat; 503 while the room is full, or
+    before the first warm seat is ready). No token needed; the answer says nothing about anyone."""
+
+    def get(self, which: str) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Content-Type", "application/json")
+        if which == "health":
+            self.finish('{"ok": true}')
+            return
+        manager = self.settings.get("holding_space_manager")
+        full = bool(getattr(manager, "room_is_full", lambda: (False, 0))()[0])
+        warming = bool(getattr(manager, "preheats", False)) and not any(True for _ in manager.warm_seats())
+        if full or warming:
+            self.set_status(503)
+            self.finish('{"ok": false, "reason": "%s"}' % ("full" if full else "warming"))
+            return
+        self.finish('{"ok": true}')
+
+
 class CappedVoilaHandler(TornadoVoilaHandler):
-    """Voila's page handler, which first asks the kernel manager whether the room has a free place."""
+    """Voila's page handler, which first asks the kernel manager whether the room has a free place.
+
+    Online, the console's page also tells its kernel which facilitator signed in, through the
+    ``X-Holding-Space-Facilitator`` header that Voila's ``http_header_envs`` passes on; whatever a
+    browser sent under that name is replaced or removed first."""
+
+    def _tell_kernel_who(self) -> None:
+        self.request.headers.pop(FACILITATOR_HEADER, None)
+        if isinstance(self.identity_provider, FacilitatorIdentityProvider) and self.current_user is not None:
+            self.request.headers[FACILITATOR_HEADER] = self.current_user.username
 
     @tornado.web.authenticated
     async def get(self, path=None):
+        self._tell_kernel_who()
         room_is_full = getattr(self.kernel_manager, "room_is_full", None)
         if room_is_full is not None and not path:
             full, in_use = room_is_full()
@@ -261,6 +294,21 @@ class HoldingSpaceVoila(Voila):
         60, config=True,
         help="Seconds a hidden page's kernel is kept after its last websocket closed (0: only the culler frees it).")
 
+    behind_proxy = Bool(
+        False, config=True,
+        help="Behind the kit's reverse proxy (online): trust its X-Forwarded-For and X-Forwarded-Proto, "
+             "and set every cookie Secure.")
+
+    @default("cookie_secret")
+    def _cookie_secret_from_environment(self) -> bytes:
+        """Online, every replica and the console sign cookies with one secret (``HOLDING_SPACE_COOKIE_SECRET``,
+        hex): a participant moved to another replica keeps their sign-in, and a restart keeps a facilitator's."""
+        shared = os.environ.get("HOLDING_SPACE_COOKIE_SECRET", "")
+        try:
+            return bytes.fromhex(shared) if len(shared) >= 32 else os.urandom(32)
+        except ValueError:
+            return os.urandom(32)
+
     def initialize(self, argv=None) -> None:
         super().initialize(argv)
         rendering.install()  # every seat's page from templates compiled once per server
@@ -282,6 +330,7 @@ class HoldingSpaceVoila(Voila):
                     for pattern, handler, *rest in handlers]
         away = [(url_path_join(self.server_url, path), AwayHandler)
                 for path in (r"/holding-space/away", r"/holding-space/away/(.*)")]
+        away.append((url_path_join(self.server_url, r"/holding-space/(health|ready)"), HealthHandler))
         # before Voila's page handler, which answers every path left
         last = next((i for i, (_, handler, *_r) in enumerate(handlers) if handler is CappedVoilaHandler), len(handlers))
         return [*handlers[:last], *away, *handlers[last:]]
@@ -301,8 +350,11 @@ class HoldingSpaceVoila(Voila):
             # the warm seats follow the room (HoldingSpaceKernelManager.ramp): a look every quarter second
             self._seat_ramp = tornado.ioloop.PeriodicCallback(ramp, RAMP_INTERVAL_S * 1000)
             self._seat_ramp.start()
-        # every HTTP server this process makes (Voila's, through app.listen) refuses a larger body
-        HTTPServer.configure(None, max_body_size=self.max_body_bytes)
+        if self.behind_proxy:  # reached over HTTPS only, through the proxy: no cookie travels in clear
+            self.app.settings["xsrf_cookie_kwargs"] = {"secure": True, "samesite": "Lax"}
+        # every HTTP server this process makes (Voila's, through app.listen) refuses a larger body;
+        # behind the proxy, it takes the client's address and scheme from the proxy's headers
+        HTTPServer.configure(None, max_body_size=self.max_body_bytes, xheaders=self.behind_proxy)
         super().listen()
 
 
