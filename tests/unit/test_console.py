@@ -318,3 +318,23 @@ def test_the_panels_follow_the_consoles_session_and_theme(console: FacilitatorCo
     for panel in (console.themes_panel, console.notes_panel, console.answers_panel):
         assert panel.theme == "07_closing"
     assert console.session_line.activity == tuple(console.store.signature(session))
+
+
+def test_a_signed_in_facilitators_console_shows_only_their_sessions(tmp_path: Path, monkeypatch):
+    """Online, does the console's kernel take the facilitator the server names, start sessions under
+    that name, and never pick up another facilitator's (or a laptop's) session?"""
+    from workshop import facilitators
+
+    store = Store(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    kims = store.create_session("group", facilitator="kim")
+    monkeypatch.setenv(facilitators.FACILITATOR_ENV, "sam")
+    sams_console = FacilitatorConsole(store=store, join_base="https://example.org/?token=abc")
+    assert sams_console.facilitator == "sam" and sams_console.session is None
+    started = sams_console.start_session()
+    assert started.facilitator == "sam" and started.code != kims.code
+    monkeypatch.setenv(facilitators.FACILITATOR_ENV, "kim")
+    assert FacilitatorConsole(store=store, join_base="x").session.code == kims.code
+    monkeypatch.setenv(facilitators.FACILITATOR_ENV, "not a name!")  # never a scope the server did not set
+    assert facilitators.from_environment() is None
+    monkeypatch.delenv(facilitators.FACILITATOR_ENV)
+    assert FacilitatorConsole(store=store, join_base="x").session is None  # the laptop's console: its own only

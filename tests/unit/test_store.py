@@ -33,7 +33,7 @@ def store(request, tmp_path: Path) -> Store:
         return Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
     store = Store(request.getfixturevalue("postgres_url"))
     with store.engine.begin() as db:  # a clean slate per test
-        db.exec_driver_sql("TRUNCATE shares, word_requests, participants, sessions RESTART IDENTITY CASCADE")
+        db.exec_driver_sql("TRUNCATE shares, word_requests, participants, sessions, facilitators RESTART IDENTITY CASCADE")
     return store
 
 
@@ -197,3 +197,53 @@ def test_quiet_word_requests_are_a_count_per_session_taken_back_and_purged(store
     assert store.words_asked(one) == 1 and not store.has_asked_for_word(one, "a" * 32)
     store.purge(one)
     assert store.words_asked(one) == 0 and store.words_asked(other) == 1
+
+
+def test_facilitators_see_only_their_own_sessions(store: Store):
+    """Online, does each facilitator's console pick up only the sessions they made, and a laptop's
+    console (no sign-in) only those made without one?"""
+    sams = store.create_session("group", k=3, facilitator="sam")
+    kims = store.create_session("couple", facilitator="kim")
+    laptop = store.create_session("group")
+    assert store.latest_session("sam").code == sams.code
+    assert store.latest_session("kim").code == kims.code
+    assert store.latest_session().code == laptop.code
+    assert store.latest_session("someone-else") is None
+    store.update_session(sams.code, ended=True)
+    assert store.latest_session("sam") is None  # an ended session is not picked up again
+    assert store.session(kims.code).facilitator == "kim"
+
+
+def test_a_facilitators_secret_is_kept_only_as_its_hash(store: Store):
+    """Is a facilitator kept as a login and a scrypt hash, never the secret, and removable?"""
+    from workshop import facilitators
+    from workshop.store import facilitators as table
+
+    secret = "correct horse battery"
+    store.set_facilitator("sam", facilitators.hash_secret(secret))
+    stored = store.facilitator_hash("sam")
+    assert secret not in stored and stored.startswith("scrypt$")
+    assert facilitators.verify(secret, stored) and not facilitators.verify(secret + "!", stored)
+    store.set_facilitator("sam", facilitators.hash_secret("another long secret"))  # a new secret replaces the old
+    assert not facilitators.verify(secret, store.facilitator_hash("sam"))
+    assert store.facilitator_names() == ["sam"]
+    assert {c.name for c in table.columns} == {"login", "secret_hash", "created"}
+    assert store.remove_facilitator("sam") and not store.remove_facilitator("sam")
+    assert store.facilitator_hash("sam") is None
+
+
+def test_a_store_made_before_facilitators_gets_the_column(tmp_path: Path):
+    """Does a data file from before issue 16 (sessions without a facilitator column) open, keep its
+    sessions for the laptop's console, and take new ones?"""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE sessions (id INTEGER PRIMARY KEY, code VARCHAR(16) NOT NULL UNIQUE, kind VARCHAR(8) NOT NULL,"
+                   " k INTEGER NOT NULL, created FLOAT NOT NULL, theme VARCHAR(120) NOT NULL, follow BOOLEAN NOT NULL,"
+                   " ended BOOLEAN NOT NULL)")
+        db.execute("INSERT INTO sessions VALUES (1, 'ACDEFH', 'group', 5, ?, '', 1, 0)", (time.time(),))
+    store = Store(f"sqlite:///{path}")
+    assert store.latest_session().code == "ACDEFH"
+    assert store.create_session(facilitator="sam").facilitator == "sam"
+    assert Store(f"sqlite:///{path}").latest_session().code == "ACDEFH"  # a second open adds nothing twice

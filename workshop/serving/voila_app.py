@@ -202,23 +202,23 @@ class AwayHandler(APIHandler):
 
 
 class HealthHandler(tornado.web.RequestHandler):
-    """``/holding-space/health`` (200 while the server runs: a proxy's or Kubernetes' liveness check) and
-    ``/holding-space/ready`` (200 when a newcomer would get a seat; 503 while the room is full, or
-    before the first warm seat is ready). No token needed; the answer says nothing about anyone."""
+    """``/holding-space/health`` (200 while the server runs: the proxy's and Kubernetes' liveness check) and
+    ``/holding-space/ready`` (503 until the first warm seat is ready, then 200). A full room stays ready:
+    taken out of a load balancer, its participants' reloads would land on another server and lose their
+    kernel; a newcomer there gets the "room is full" page (503), which a proxy may retry elsewhere.
+    No token needed; the answer says nothing about anyone."""
 
     def get(self, which: str) -> None:
         self.set_header("Cache-Control", "no-store")
         self.set_header("Content-Type", "application/json")
-        if which == "health":
-            self.finish('{"ok": true}')
-            return
-        manager = self.settings.get("holding_space_manager")
-        full = bool(getattr(manager, "room_is_full", lambda: (False, 0))()[0])
-        warming = bool(getattr(manager, "preheats", False)) and not any(True for _ in manager.warm_seats())
-        if full or warming:
-            self.set_status(503)
-            self.finish('{"ok": false, "reason": "%s"}' % ("full" if full else "warming"))
-            return
+        if which == "ready" and not self.settings.get("holding_space_ready_once"):
+            manager = self.settings.get("holding_space_manager")
+            preheats = bool(getattr(manager, "preheats", False))
+            if preheats and not any(True for _ in manager.warm_seats()):
+                self.set_status(503)
+                self.finish('{"ok": false, "reason": "warming"}')
+                return
+            self.settings["holding_space_ready_once"] = True
         self.finish('{"ok": true}')
 
 
