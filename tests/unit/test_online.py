@@ -89,7 +89,8 @@ def test_the_proxy_serves_https_only_with_hsts_sticky_cookies_and_small_bodies()
     assert "lb_policy cookie hs_replica 0123456789abcdef" in text
     assert "health_uri /holding-space/health" in text
     assert "; Secure; HttpOnly; SameSite=Lax" in text
-    assert "handle /console/* {\n\t\treverse_proxy 127.0.0.1:9100" in text
+    assert "handle /console/* {\n\t\trespond @too_big \"Request too large\" 413\n\t\treverse_proxy 127.0.0.1:9100" in text
+    assert text.count("respond @too_big") == 2  # the console's and the participants' routes
     # HTTP on another port than 80 redirects to HTTPS with its port (Caddy's own would drop it)
     assert "http://localhost:8080 {\n\tredir https://localhost:8443{uri} 308" in text
     assert "\tlog" not in text  # no access log: no participant's address is kept
@@ -155,3 +156,15 @@ def test_facilitators_are_added_listed_and_removed_from_the_command_line(tmp_pat
 def test_online_refuses_a_bad_domain_and_starts_nothing(tmp_path: Path):
     done = cli("online", "--domain", "https://x.org/", db=f"sqlite:///{tmp_path / 's.sqlite'}")
     assert done.returncode == 2 and "host name" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("length, refused", [(0, False), (999_999, False), (1_048_576, False), (1_048_577, True),
+                                             (1_048_580, True), (1_048_600, True), (1_049_000, True), (1_050_000, True),
+                                             (1_100_000, True), (2_000_000, True), (9_999_999, True), (12_345_678, True),
+                                             (104_857, False), (10_485_76, False)])
+def test_the_proxy_refuses_exactly_the_bodies_declared_above_one_mebibyte(length, refused):
+    import re
+
+    from workshop.serving.online import TOO_BIG
+
+    assert bool(re.fullmatch(f"^({TOO_BIG})$", str(length))) is refused

@@ -42,6 +42,9 @@ from ipaddress import ip_address
 from pathlib import Path
 
 CADDY_FIX = "Caddy was not found. Install it with: sudo apt-get install caddy (make online does it for you)"
+#: a Content-Length above 1 MiB (1,048,576 bytes): every 7-digit number above it, and any longer one
+TOO_BIG = ("[2-9][0-9]{6}|1[1-9][0-9]{5}|10[5-9][0-9]{4}|1049[0-9]{3}|1048[6-9][0-9]{2}|10485[89][0-9]"
+           "|104857[7-9]|[0-9]{8,}")
 #: the lines of the proxy's log kept in memory for a message
 TAIL = 40
 
@@ -119,7 +122,9 @@ def caddyfile(plan: ProxyPlan) -> str:
 \theader {{
 \t\tStrict-Transport-Security "max-age=31536000"
 \t\tX-Content-Type-Options "nosniff"
-\t\tReferrer-Policy "no-referrer"
+\t\t# same-origin: nothing to other sites; the page's own forms and beacons keep their Origin (with
+\t\t# no-referrer, Chromium sends "Origin: null" and Jupyter refuses the sign-in and the leaving beacons)
+\t\tReferrer-Policy "same-origin"
 \t\t-Server
 \t}}
 \t# Caddy 2.6 sets its stickiness cookie without these: HTTPS only, out of reach of scripts
@@ -127,13 +132,17 @@ def caddyfile(plan: ProxyPlan) -> str:
 \t\tdefer
 \t\tSet-Cookie "^(hs_replica=[0-9a-f]+; Path=/)$" "$1; Secure; HttpOnly; SameSite=Lax"
 \t}}
+\t# Caddy 2.6 cuts a longer body but then answers 502; a declared length above 1 MiB gets 413 first
+\t@too_big header_regexp Content-Length ^({TOO_BIG})$
 \tredir /console /console/ 308
 \thandle /console/* {{
+\t\trespond @too_big "Request too large" 413
 \t\treverse_proxy 127.0.0.1:{plan.console_port} {{
 \t\t\theader_down -Server
 \t\t}}
 \t}}
 \thandle {{
+\t\trespond @too_big "Request too large" 413
 \t\treverse_proxy {upstreams} {{
 \t\t\tlb_policy cookie hs_replica {plan.cookie_secret}
 \t\t\tlb_try_duration 10s
