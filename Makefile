@@ -7,7 +7,10 @@ SEATS  ?= auto
 PORT   ?= 8866
 CONSOLE_PORT ?= 8867
 
-.PHONY: workshop test lab check bench guide handouts clean
+DOMAIN ?=
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: workshop online facilitator test lab check bench guide handouts clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Holding Space needs Python 3.11 or newer; found " + sys.version.split()[0])'
@@ -20,6 +23,21 @@ $(STAMP): pyproject.toml
 ## make workshop: start the participant server and the facilitator console; print both addresses
 workshop: $(STAMP)
 	$(PY) -m workshop.cli workshop --seats $(SEATS) --port $(PORT) --console-port $(CONSOLE_PORT)
+
+## make online DOMAIN=workshop.example.org: an online workshop on this server (Caddy for HTTPS in front of
+## one participant server per core, the console with facilitators' sign-in, a PostgreSQL of its own).
+## Installs Debian's caddy and postgresql when missing. Options: REPLICAS=N DB=URL HTTPS_PORT=P HTTP_PORT=P
+online: $(STAMP)
+	@test -n "$(DOMAIN)" || { echo "Give the site's name: make online DOMAIN=workshop.example.org (DOMAIN=localhost to try it on this machine)"; exit 2; }
+	@command -v caddy >/dev/null || { $(SUDO) apt-get install -y -qq caddy && { ! command -v systemctl >/dev/null || $(SUDO) systemctl disable --now caddy 2>/dev/null || true; }; }
+	@[ -n "$(DB)" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq postgresql
+	$(PY) -m workshop.cli online --domain $(DOMAIN) $(if $(DB),--db '$(DB)') $(if $(REPLICAS),--replicas $(REPLICAS)) $(if $(HTTPS_PORT),--https-port $(HTTPS_PORT)) $(if $(HTTP_PORT),--http-port $(HTTP_PORT))
+
+## make facilitator NAME=sam: let a facilitator sign in to the online console (asks for their secret); DB=URL as for online
+facilitator: $(STAMP)
+	@test -n "$(NAME)" || { echo "Give a name: make facilitator NAME=sam"; exit 2; }
+	@[ -n "$(DB)" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq postgresql
+	$(PY) -m workshop.cli facilitator add '$(NAME)' $(if $(DB),--db '$(DB)')
 
 ## make test: every test layer (unit, notebooks, real server, real browser)
 test: $(STAMP)
