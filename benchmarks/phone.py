@@ -13,6 +13,12 @@ phone then returns ``{"ok": False, "room_full": True}``, an answer rather than a
 
 It speaks the kernel websocket's JSON protocol (no subprotocol), which Jupyter Server still
 serves; buffers come as binary frames in its legacy layout.
+
+Behind a proxy (``holding-space online``, ``benchmarks/online_storm.py``) a phone speaks HTTPS with
+its own ``ssl_options`` (an :class:`ssl.SSLContext` trusting the proxy's authority) and, as a browser
+does, keeps the cookies every answer sets (:attr:`Phone.cookies`: the proxy's stickiness cookie
+``hs_replica`` among them) and sends them with each later request and its websocket. Each phone has
+its own jar: no cookie is shared between phones.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import asyncio
 import json
 import re
 import secrets
+import ssl
 import struct
 import time
 import uuid
@@ -44,8 +51,11 @@ def is_room_full(status: int | None, body: bytes | str | None) -> bool:
     return "full" in text.lower() or not text  # the page's title: "The room is full right now"
 
 
-async def record_assets(chromium: str, join_url: str) -> list[str]:
-    """The same-host static URLs one real Chromium visit fetches (paths with query), in order."""
+async def record_assets(chromium: str, join_url: str, ignore_https_errors: bool = False) -> list[str]:
+    """The same-host static URLs one real Chromium visit fetches (paths with query), in order.
+
+    ``ignore_https_errors``: a proxy whose certificate comes from an authority Chromium does not know
+    (Caddy's own, ``tls internal``)."""
     from common import CHROMIUM_ARGS
     from playwright.async_api import async_playwright
 
@@ -53,7 +63,7 @@ async def record_assets(chromium: str, join_url: str) -> list[str]:
     seen: list[str] = []
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = await browser.new_page()
+        page = await browser.new_page(ignore_https_errors=ignore_https_errors)
 
         def on_request(request) -> None:
             parts = urlsplit(request.url)
@@ -91,19 +101,38 @@ class Phone:
     bytes_received: int = 0
     models: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    #: HTTPS: the context that checks the server's certificate (None: plain HTTP, or the system's authorities)
+    ssl_options: ssl.SSLContext | None = None
+    #: this phone's own cookie jar (name: value), filled from every answer's Set-Cookie
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def _remember(self, response) -> None:
+        """Keep the cookies an answer sets, as a browser does, for this phone's later requests."""
+        for header in response.headers.get_list("Set-Cookie"):
+            name, _, value = header.split(";", 1)[0].partition("=")
+            if name.strip():
+                self.cookies[name.strip()] = value.strip()
+
+    def _headers(self) -> dict:
+        cookies = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        return {**HEADERS, **({"Cookie": cookies} if cookies else {})}
 
     async def join(self) -> dict:
         start = self._start = time.perf_counter()
         client = AsyncHTTPClient(force_instance=True, max_clients=self.connections)
         try:
             try:
-                page = await client.fetch(HTTPRequest(self.join_url, headers=HEADERS, decompress_response=True,
-                                                      request_timeout=self.timeout, connect_timeout=self.timeout))
+                page = await client.fetch(HTTPRequest(self.join_url, headers=self._headers(), decompress_response=True,
+                                                      request_timeout=self.timeout, connect_timeout=self.timeout,
+                                                      ssl_options=self.ssl_options))
             except HTTPClientError as error:  # past the cap: "the room is full" is an answer, not a failure
                 body = error.response.body if error.response is not None else b""
+                if error.response is not None:
+                    self._remember(error.response)
                 if is_room_full(error.code, body):
                     return {"ok": False, "room_full": True, "room_full_s": round(time.perf_counter() - start, 3)}
                 raise
+            self._remember(page)
             self.bytes_received += len(page.body)
             self.timings["page_s"] = time.perf_counter() - start
             config = json.loads(CONFIG.search(page.body.decode("utf-8")).group(1))
@@ -111,18 +140,18 @@ class Phone:
             parts = urlsplit(self.join_url)
             base = f"{parts.scheme}://{parts.netloc}"  # recorded paths are absolute
             token = dict(p.split("=", 1) for p in urlsplit(self.join_url).query.split("&") if "=" in p).get("token", "")
-            cookies = "; ".join(c.split(";", 1)[0] for c in page.headers.get_list("Set-Cookie"))
-            headers = {**HEADERS, **({"Cookie": cookies} if cookies else {})}
 
             async def get(path: str) -> None:
-                response = await client.fetch(HTTPRequest(base + path, headers=headers, decompress_response=False,
-                                                          request_timeout=self.timeout, connect_timeout=self.timeout))
+                response = await client.fetch(HTTPRequest(base + path, headers=self._headers(), decompress_response=False,
+                                                          request_timeout=self.timeout, connect_timeout=self.timeout,
+                                                          ssl_options=self.ssl_options))
+                self._remember(response)
                 self.bytes_received += len(response.body)
 
             await asyncio.gather(*(get(path) for path in self.assets))
             await get(f"{parts.path.split('/voila/')[0].rstrip('/')}/api/kernels/{self.kernel_id}?{int(time.time() * 1000)}")
             self.timings["assets_s"] = time.perf_counter() - start
-            await self._widgets(base, token, headers)
+            await self._widgets(base, token, self._headers())
             self.timings["tti_s"] = time.perf_counter() - start
             return {"ok": True, "tti": self.timings["tti_s"], "kernel_id": self.kernel_id, "models": self.models,
                     "bytes": self.bytes_received, **{k: round(v, 3) for k, v in self.timings.items()}}
@@ -135,8 +164,8 @@ class Phone:
     async def _widgets(self, base: str, token: str, headers: dict) -> None:
         session = uuid.uuid4().hex
         url = base.replace("http", "ws", 1) + f"/api/kernels/{self.kernel_id}/channels?session_id={session}&token={token}"
-        ws = await asyncio.wait_for(websocket_connect(HTTPRequest(url, headers=headers), max_message_size=64 * 2**20),
-                                    self.timeout)
+        ws = await asyncio.wait_for(websocket_connect(HTTPRequest(url, headers=headers, ssl_options=self.ssl_options),
+                                                      max_message_size=64 * 2**20), self.timeout)
         try:
             def message(msg_type: str, content: dict, metadata: dict | None = None) -> tuple[str, str]:
                 msg_id = uuid.uuid4().hex
