@@ -118,12 +118,15 @@ def test_the_log_keeps_no_client_address(server):
     assert "(address hidden)" in text  # the requests were logged, without the address
 
 
-def test_past_the_cap_a_newcomer_gets_the_room_is_full_page(tmp_path_factory):
-    """With a cap of one participant, does a second visitor get a short "room is full" page (no kernel)?"""
+@pytest.mark.parametrize("behind_proxy", [False, True])
+def test_past_the_cap_a_newcomer_gets_the_room_is_full_page(tmp_path_factory, behind_proxy: bool):
+    """With a cap of one participant, does a second visitor get a short "room is full" page (no kernel)?
+    Online, the page also clears the proxy's sticky cookie, so trying again may reach a replica with room."""
     from ..conftest import KIT, ServerProcess, ServerSettings, free_port
 
     tmp = tmp_path_factory.mktemp("capped")
-    settings = ServerSettings(port=free_port(), pool_size=1, max_participants=1, notebooks=KIT / "notebooks", data=tmp)
+    settings = ServerSettings(port=free_port(), pool_size=1, max_participants=1, notebooks=KIT / "notebooks", data=tmp,
+                              behind_proxy=behind_proxy)
     with ServerProcess(settings, tmp / "capped.log").start() as capped:
         capped.wait_until_listening()
         capped.wait_until_warm()
@@ -132,6 +135,8 @@ def test_past_the_cap_a_newcomer_gets_the_room_is_full_page(tmp_path_factory):
         second = requests.get(settings.join_url, timeout=60)
         assert second.status_code == 503
         assert "The room is full" in second.text and "jupyter-config-data" not in second.text
+        cleared = [c for c in second.raw.headers.getlist("Set-Cookie") if c.startswith("hs_replica=")]
+        assert bool(cleared) is behind_proxy and all("expires=" in c.lower() for c in cleared)
 
 
 @pytest.fixture(scope="module")

@@ -72,6 +72,8 @@ def _is_warm_seat(manager, kernel_id: str) -> bool:
     return bool(check and check(kernel_id))
 
 
+#: the proxy's sticky cookie online (workshop.serving.online): which replica holds a participant's kernel
+PROXY_COOKIE = "hs_replica"
 KERNEL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 #: the most kernels kept as away; only kernels the manager has are recorded, and the room's cap
 #: (60) and its warm seats keep far below this: it bounds the book even if the cap is switched off
@@ -245,6 +247,9 @@ class CappedVoilaHandler(TornadoVoilaHandler):
                 self.set_header("Content-Type", "text/html; charset=UTF-8")
                 self.set_header("Cache-Control", "no-store")
                 self.log.warning("the room is full (%s participants); a newcomer was asked to wait", in_use)
+                if self.settings.get("holding_space_behind_proxy"):
+                    # online: forget the replica the proxy chose, so "try again" may land on one with room
+                    self.clear_cookie(PROXY_COOKIE, path="/")
                 self.finish(friendly_page("room_full_title", "room_full_body"))
                 return
         seat_taken = getattr(self.kernel_manager, "seat_taken", None)
@@ -350,6 +355,7 @@ class HoldingSpaceVoila(Voila):
             # the warm seats follow the room (HoldingSpaceKernelManager.ramp): a look every quarter second
             self._seat_ramp = tornado.ioloop.PeriodicCallback(ramp, RAMP_INTERVAL_S * 1000)
             self._seat_ramp.start()
+        self.app.settings["holding_space_behind_proxy"] = self.behind_proxy
         if self.behind_proxy:  # reached over HTTPS only, through the proxy: no cookie travels in clear
             self.app.settings["xsrf_cookie_kwargs"] = {"secure": True, "samesite": "Lax"}
         # every HTTP server this process makes (Voila's, through app.listen) refuses a larger body;
