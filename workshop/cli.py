@@ -105,15 +105,51 @@ def _progress(ready: int, seats: int) -> None:
         print(f"  Warming up participant seats: {ready}/{seats}", flush=True)
 
 
-def run_workshop(args: argparse.Namespace) -> int:
-    from .serving.server import ServerProcess, ServerSettings, console_settings, port_is_free
-    from .store import Store
-
+def _content_refused() -> bool:
+    """Say each content problem and return True (nothing is started), or return False."""
     problems = check_content()
     if problems:
         print("The content has a problem; nothing was started. Fix it and run again:", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
+    return bool(problems)
+
+
+#: what ends a workshop as cleanly as Ctrl-C: `kill`, a closed terminal
+ENDING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _end_on_signals() -> dict:
+    """SIGTERM and SIGHUP end the workshop as Ctrl-C does; returns the handlers there were before."""
+
+    def stop_on_signal(signum, _frame):
+        raise KeyboardInterrupt
+
+    before = {signum: signal.getsignal(signum) for signum in ENDING_SIGNALS}
+    # Ctrl-C must work even when this process was started with SIGINT ignored (a parent that
+    # ignores it, `nohup`): Python then leaves Ctrl-C switched off
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGHUP, stop_on_signal)
+    return before
+
+
+def _ignore_ending_signals() -> None:
+    for signum in ENDING_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def _restore_signals(before: dict) -> None:
+    """As they were: a caller in-process keeps its own."""
+    for signum, handler in before.items():
+        signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+def run_workshop(args: argparse.Namespace) -> int:
+    from .serving.server import ServerProcess, ServerSettings, console_settings, port_is_free
+    from .store import Store
+
+    if _content_refused():
         return 2
     for port, what in ((args.port, "PORT"), (args.console_port, "CONSOLE_PORT")):
         if not port_is_free(port):
@@ -121,16 +157,7 @@ def run_workshop(args: argparse.Namespace) -> int:
                   f"Stop it, or choose another: make workshop {what}={port + 10}", file=sys.stderr)
             return 2
 
-    def stop_on_signal(signum, _frame):  # `kill`, a closed terminal: end as cleanly as Ctrl-C
-        raise KeyboardInterrupt
-
-    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    before = {signum: signal.getsignal(signum) for signum in handled}
-    # Ctrl-C must work even when this process was started with SIGINT ignored (a parent that
-    # ignores it, `nohup`): Python then leaves Ctrl-C switched off
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, stop_on_signal)
-    signal.signal(signal.SIGHUP, stop_on_signal)
+    before = _end_on_signals()
     data = paths.data_dir(create=True)
     purged = Store().purge_older_than(args.keep_days)
     if purged:
@@ -183,13 +210,11 @@ def run_workshop(args: argparse.Namespace) -> int:
     finally:
         # a second Ctrl-C (or a second SIGTERM) must not cut the clean stop short and leave
         # servers and kernels running behind
-        for signum in handled:
-            signal.signal(signum, signal.SIG_IGN)
+        _ignore_ending_signals()
         for server in servers:
             server.stop()
         print("Stopped.", flush=True)
-        for signum, handler in before.items():  # as they were: a caller in-process keeps its own
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        _restore_signals(before)
 
 
 #: replicas' ports start here, the console's just below (all on loopback, behind the proxy)
@@ -271,11 +296,7 @@ def run_online(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
-    problems = check_content()
-    if problems:
-        print("The content has a problem; nothing was started. Fix it and run again:", file=sys.stderr)
-        for problem in problems:
-            print(f"  - {problem}", file=sys.stderr)
+    if _content_refused():
         return 2
     import shutil
 
@@ -284,15 +305,7 @@ def run_online(args: argparse.Namespace) -> int:
         return 2
     data = paths.data_dir(create=True)
     replicas = max(1, args.replicas or (os.cpu_count() or 1))
-    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    before = {signum: signal.getsignal(signum) for signum in handled}
-
-    def stop_on_signal(signum, _frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, stop_on_signal)
-    signal.signal(signal.SIGHUP, stop_on_signal)
+    before = _end_on_signals()
     local = proxy = None
     servers: list = []
     try:
@@ -378,8 +391,7 @@ def run_online(args: argparse.Namespace) -> int:
         print(f"The online workshop could not start: {error}", file=sys.stderr)
         return 1
     finally:
-        for signum in handled:
-            signal.signal(signum, signal.SIG_IGN)
+        _ignore_ending_signals()
         if proxy is not None:
             proxy.stop()
         for server in servers:
@@ -387,8 +399,7 @@ def run_online(args: argparse.Namespace) -> int:
         if local is not None:
             local.stop()
         print("Stopped.", flush=True)
-        for signum, handler in before.items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        _restore_signals(before)
 
 
 def run_serve(args: argparse.Namespace) -> int:

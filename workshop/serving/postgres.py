@@ -16,9 +16,9 @@ import subprocess
 from pathlib import Path
 
 FIX = "PostgreSQL was not found. Install it with: sudo apt-get install postgresql (or give --db URL)"
-#: every participant kernel holds one connection while it is in a session, the console one or two:
-#: 60 participants on each replica, a few replicas, and room to spare
-MAX_CONNECTIONS = 500
+#: every participant kernel holds one connection while it is in a session, each console kernel one:
+#: 500 participants on nine replicas (60 each) and a few consoles, with room to spare
+MAX_CONNECTIONS = 600
 PORT = 5433  # only names the socket file (.s.PGSQL.5433); nothing listens on a network port
 
 
