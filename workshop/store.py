@@ -46,6 +46,12 @@ sessions = sa.Table(
     sa.Column("ended", sa.Boolean, nullable=False, default=False),
     # who made it, online (a facilitator's login name); None on a laptop, where the console has no login
     sa.Column("facilitator", sa.String(40), nullable=True, index=True),
+    # when it ended (the session report's length; None while it runs)
+    sa.Column("ended_at", sa.Float, nullable=True),
+    # what the projector shows beside the theme: the live group picture (only ever at k), and one
+    # shared text the facilitator chose after reading it in the console (never a hidden one)
+    sa.Column("show_picture", sa.Boolean, nullable=False, default=False),
+    sa.Column("shown_text", sa.Integer, nullable=True),
 )
 
 participants = sa.Table(
@@ -72,6 +78,16 @@ shares = sa.Table(
 
 #: "someone would like a quiet word": a participant's anonymous request, shown to the console only
 #: as a count (never who, never exported); withdrawn by the participant, deleted with the session
+#: each move of everyone to a theme, and the first theme at the start: the report's time per theme
+theme_log = sa.Table(
+    "theme_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("theme", sa.String(120), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+)
+
 word_requests = sa.Table(
     "word_requests",
     metadata,
@@ -108,6 +124,9 @@ class Session:
     follow: bool
     ended: bool
     facilitator: str | None = None
+    ended_at: float | None = None
+    show_picture: bool = False
+    shown_text: int | None = None
 
     @property
     def display_code(self) -> str:
@@ -193,15 +212,20 @@ class Store:
         metadata.create_all(self.engine)
         self._add_missing_columns()
 
+    #: columns added to ``sessions`` after its first release, with their SQL type and default
+    LATER_COLUMNS = {"facilitator": "VARCHAR(40)", "ended_at": "FLOAT", "show_picture": "BOOLEAN NOT NULL DEFAULT FALSE",
+                     "shown_text": "INTEGER"}
+
     def _add_missing_columns(self) -> None:
         """A store made before a column existed gets it (``create_all`` makes only missing tables)."""
-        known = {column["name"] for column in sa.inspect(self.engine).get_columns("sessions")}
-        if "facilitator" not in known:
+        for name, kind in self.LATER_COLUMNS.items():
+            if name in {column["name"] for column in sa.inspect(self.engine).get_columns("sessions")}:
+                continue
             try:
                 with self.engine.begin() as db:
-                    db.exec_driver_sql("ALTER TABLE sessions ADD COLUMN facilitator VARCHAR(40)")
+                    db.exec_driver_sql(f"ALTER TABLE sessions ADD COLUMN {name} {kind}")
             except sa.exc.DBAPIError:  # another process added it first
-                if "facilitator" not in {c["name"] for c in sa.inspect(self.engine).get_columns("sessions")}:
+                if name not in {c["name"] for c in sa.inspect(self.engine).get_columns("sessions")}:
                     raise
 
     @property
@@ -224,9 +248,12 @@ class Store:
                     db.execute(
                         sessions.insert().values(
                             code=code, kind=kind, k=k, created=time.time(), theme=theme, follow=True, ended=False,
-                            facilitator=facilitator,
+                            facilitator=facilitator, show_picture=False,
                         )
                     )
+                    if theme:
+                        made = db.execute(sa.select(sessions.c.id).where(sessions.c.code == code)).scalar_one()
+                        db.execute(theme_log.insert().values(session_id=made, theme=theme, at=time.time()))
             except sa.exc.IntegrityError:
                 continue
             return self.session(code)  # type: ignore[return-value]
@@ -253,11 +280,20 @@ class Store:
         return Session(**row) if row else None
 
     def update_session(self, code: str, **changes: object) -> Session:
-        allowed = {"theme", "follow", "ended", "k"}
+        """Change a session; a new theme is logged (the report's time per theme), an end is timed."""
+        allowed = {"theme", "follow", "ended", "k", "show_picture", "shown_text"}
         if set(changes) - allowed:
             raise ValueError(f"only {allowed} can change")
+        before = self.session(code)
+        if before is None:
+            raise StoreError(f"no session {code}")
+        now = time.time()
+        if changes.get("ended") and not before.ended:
+            changes["ended_at"] = now
         with self.engine.begin() as db:
-            db.execute(sessions.update().where(sessions.c.code == normalise_code(code)).values(**changes))
+            db.execute(sessions.update().where(sessions.c.id == before.id).values(**changes))
+            if changes.get("theme") and changes["theme"] != before.theme and not before.ended:
+                db.execute(theme_log.insert().values(session_id=before.id, theme=changes["theme"], at=now))
         session = self.session(code)
         if session is None:
             raise StoreError(f"no session {code}")
@@ -355,6 +391,19 @@ class Store:
             ).one()
         return (count, top, hidden, self.words_asked(session), self.present(session))
 
+    def theme_times(self, session: Session, now: float | None = None) -> list[tuple[str, float]]:
+        """(theme key, seconds spent there) in the order first visited: each move lasts until the
+        next, the last until the session ended (or now)."""
+        with self.engine.connect() as db:
+            moves = db.execute(sa.select(theme_log.c.theme, theme_log.c.at).where(theme_log.c.session_id == session.id)
+                               .order_by(theme_log.c.at, theme_log.c.id)).all()
+        end = session.ended_at or (now if now is not None else time.time())
+        spent: dict[str, float] = {}
+        for (theme, at), following in zip(moves, [*moves[1:], None], strict=True):
+            until = following[1] if following is not None else end
+            spent[theme] = spent.get(theme, 0.0) + max(0.0, until - at)
+        return list(spent.items())
+
     # ------------------------------------------------------------------ facilitators (online)
     def set_facilitator(self, name: str, secret_hash: str) -> None:
         """Add a facilitator, or give one a new secret (``secret_hash`` from ``facilitators.hash_secret``)."""
@@ -381,6 +430,7 @@ class Store:
         """Delete the session, its participants and its shares; the bytes are overwritten."""
         with self.engine.begin() as db:
             db.execute(shares.delete().where(shares.c.session_id == session.id))
+            db.execute(theme_log.delete().where(theme_log.c.session_id == session.id))
             db.execute(word_requests.delete().where(word_requests.c.session_id == session.id))
             db.execute(participants.delete().where(participants.c.session_id == session.id))
             db.execute(sessions.delete().where(sessions.c.id == session.id))
@@ -402,7 +452,7 @@ class Store:
         PostgreSQL rewrites the tables (VACUUM FULL), so dead rows leave the data files."""
         if not self.is_sqlite:
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
-                db.exec_driver_sql("VACUUM FULL shares, word_requests, participants, sessions")
+                db.exec_driver_sql("VACUUM FULL shares, theme_log, word_requests, participants, sessions")
             return
         with self.engine.connect() as db:
             db.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -190,10 +190,18 @@ def test_the_console_refuses_a_visitor_without_the_facilitators_secret(browser: 
     assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/console/login")
     token_only = requests.get(online.join.replace("/?", "/console/?"), verify=online.ca, allow_redirects=False, timeout=60)
     assert token_only.status_code == 302  # the participants' token opens nothing here
-    page = sign_in(browser, online, "sam", "not sam's secret at all")
+    page = sign_in(browser, online, "sam", "not sam's secret at all", width=375)
     expect(page.locator(".error")).to_have_text(text("login_wrong"))
     expect(page.locator(".hs-console")).to_have_count(0)
     assert page.context.cookies() and not any(c["name"] == "hs-facilitator" for c in page.context.cookies())
+    # the sign-in page on a phone: fits its width, readable by a screen reader, typed name kept
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    expect(page.get_by_label(text("login_name"))).to_have_value("sam")
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page, options={"resultTypes": ["violations"]}).response["violations"]
+    serious = [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
     page.context.close()
 
 

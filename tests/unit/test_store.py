@@ -33,7 +33,7 @@ def store(request, tmp_path: Path) -> Store:
         return Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
     store = Store(request.getfixturevalue("postgres_url"))
     with store.engine.begin() as db:  # a clean slate per test
-        db.exec_driver_sql("TRUNCATE shares, word_requests, participants, sessions, facilitators RESTART IDENTITY CASCADE")
+        db.exec_driver_sql("TRUNCATE shares, theme_log, word_requests, participants, sessions, facilitators RESTART IDENTITY CASCADE")
     return store
 
 
@@ -247,3 +247,24 @@ def test_a_store_made_before_facilitators_gets_the_column(tmp_path: Path):
     assert store.latest_session().code == "ACDEFH"
     assert store.create_session(facilitator="sam").facilitator == "sam"
     assert Store(f"sqlite:///{path}").latest_session().code == "ACDEFH"  # a second open adds nothing twice
+
+
+def test_each_move_is_logged_and_the_time_per_theme_adds_up(store: Store, monkeypatch):
+    """Does the store keep when everyone was moved (the report's time per theme), count a theme
+    visited twice once with both stays, stop the clock at the end, and log nothing after it?"""
+    import workshop.store as module
+
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(module.time, "time", lambda: clock["now"])
+    session = store.create_session("group", theme="00_welcome")
+    for at, change in ((1600.0, {"theme": "01_the_pain_behind_the_request"}), (1900.0, {"theme": "00_welcome"}),
+                       (2500.0, {"theme": "00_welcome"}),  # no move: nothing logged
+                       (3000.0, {"ended": True}), (3500.0, {"theme": "07_closing"})):  # after the end: no stay
+        clock["now"] = at
+        store.update_session(session.code, **change)
+    ended = store.session(session.code)
+    assert ended.ended_at == 3000.0
+    assert store.theme_times(ended) == [("00_welcome", 600.0 + 1100.0), ("01_the_pain_behind_the_request", 300.0)]
+    store.purge(ended)
+    with store.engine.connect() as db:
+        assert db.execute(module.sa.select(module.theme_log)).all() == []
