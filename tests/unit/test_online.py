@@ -168,3 +168,19 @@ def test_the_proxy_refuses_exactly_the_bodies_declared_above_one_mebibyte(length
     from workshop.serving.online import TOO_BIG
 
     assert bool(re.fullmatch(f"^({TOO_BIG})$", str(length))) is refused
+
+
+def test_the_laptop_itself_is_never_slowed_but_anyone_through_the_proxy_is():
+    """A direct connection from loopback (the facilitator's own laptop, the kit's tests) is never counted;
+    a room's address is; behind the proxy, even a loopback address (forwarded by the proxy) is."""
+    from types import SimpleNamespace
+
+    def handler(address: str, behind_proxy: bool):
+        return SimpleNamespace(request=SimpleNamespace(remote_ip=address),
+                               settings={"holding_space_behind_proxy": behind_proxy})
+
+    assert FailedAttempts.key(handler("127.0.0.1", False)) is None
+    assert FailedAttempts.key(handler("::1", False)) is None
+    room = FailedAttempts.key(handler("192.168.1.20", False))
+    assert room and "192.168" not in room  # kept hashed
+    assert FailedAttempts.key(handler("127.0.0.1", True)) is not None
