@@ -397,6 +397,8 @@ class Store:
         with self.engine.connect() as db:
             moves = db.execute(sa.select(theme_log.c.theme, theme_log.c.at).where(theme_log.c.session_id == session.id)
                                .order_by(theme_log.c.at, theme_log.c.id)).all()
+        if not moves:  # a session made without a theme, never moved
+            return []
         end = session.ended_at or (now if now is not None else time.time())
         spent: dict[str, float] = {}
         for (theme, at), following in zip(moves, [*moves[1:], None], strict=True):

@@ -457,6 +457,9 @@ def test_the_launcher_binds_the_console_to_loopback_whatever_the_room_binding():
     assert console.bind == "127.0.0.1" and "--Voila.ip=127.0.0.1" in voila_command(console)
     with pytest.raises(TypeError):
         console_settings(8867, bind="0.0.0.0")
+    # online (a container behind the proxy), only where each facilitator signs in with a secret
+    signed_in = console_settings(8867, bind="0.0.0.0", identity="facilitators")
+    assert "--Voila.ip=0.0.0.0" in voila_command(signed_in) and not any("Voila.token=" in a for a in voila_command(signed_in))
 
 
 # ------------------------------------------------------------------ no code runs from a client

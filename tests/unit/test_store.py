@@ -268,3 +268,4 @@ def test_each_move_is_logged_and_the_time_per_theme_adds_up(store: Store, monkey
     store.purge(ended)
     with store.engine.connect() as db:
         assert db.execute(module.sa.select(module.theme_log)).all() == []
+    assert store.theme_times(store.create_session("group")) == []  # no theme yet: no stay, no error
