@@ -5,6 +5,7 @@ A theme notebook builds an exercise in one line, e.g. ``CheckIn(prompt="…")``.
 
 from .asking import IStatement, SpaceAgreement
 from .checkin import CheckIn
+from .feedback import Feedback
 from .pause import Pause
 from .pictures import ClosenessLine, LoopMap
 from .reflect import BeliefRatings, PartnerNote, Reframe, StirsUp, StoryITellMyself, Takeaway
@@ -15,6 +16,7 @@ __all__ = [
     "BeliefRatings",
     "CheckIn",
     "ClosenessLine",
+    "Feedback",
     "IStatement",
     "LoopMap",
     "PartnerNote",

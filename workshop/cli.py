@@ -26,6 +26,7 @@ def check_content() -> list[str]:
     loaders = (
         content.ui_text, content.feelings, content.intensity, content.resources, content.stirs_up,
         content.beliefs, content.reframes, content.scenarios, content.pauses, content.rituals, content.grounding,
+        content.feedback,
     )
     for loader in loaders:
         try:

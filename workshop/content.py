@@ -813,6 +813,33 @@ def rituals(folder: Path | None = None) -> Rituals:
     return Rituals(min_minutes=low, max_minutes=high, **lists)
 
 
+@dataclass(frozen=True)
+class FeedbackItem:
+    """One answer offered by the closing feedback: a stable id and its text."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FeedbackLists:
+    """The closing feedback's two lists: what helped, and what a participant would change."""
+
+    helped: tuple[FeedbackItem, ...]
+    change: tuple[FeedbackItem, ...]
+
+
+#: the lists of ``feedback.yaml``, in the order the exercise asks them
+FEEDBACK_LISTS = ("helped", "change")
+
+
+def feedback(folder: Path | None = None) -> FeedbackLists:
+    """The answers the closing feedback offers: ``FeedbackLists(helped=(FeedbackItem(id, text), …), change=…)``."""
+    file = _load("feedback", folder)
+    lists = {key: tuple(FeedbackItem(**item) for item in _entries(file, key, ("text",))) for key in FEEDBACK_LISTS}
+    return FeedbackLists(**lists)
+
+
 def grounding(folder: Path | None = None) -> str:
     """The "I need a moment" page, as markdown."""
     path = _content_dir(folder) / "grounding.md"

@@ -156,6 +156,44 @@ class TextRule(Rule):
         return [aggregate.Texts(t(self.title_key), [s for s in shares if s.field == "text"])]
 
 
+#: the answers to "would you suggest this workshop to someone in a similar place?"
+RECOMMEND = ("yes", "maybe", "no")
+#: the closing feedback's one word is at most this long
+FEEDBACK_WORD_LIMIT = 40
+
+
+class FeedbackRule(Rule):
+    """The closing feedback: what helped, what to change and "would you suggest it" are shared as
+    choices (counted); the one word is free text and leaves only with its own tick (``share_word``),
+    on top of "share anonymously". The group sees charts and, for the words, texts the facilitator
+    may hide."""
+
+    shareable = "choices"
+
+    def rows(self, answer):
+        rows = [(name, str(key)) for name in content.FEEDBACK_LISTS for key in answer.get(name) or ()]
+        if answer.get("recommend") in RECOMMEND:
+            rows.append(("recommend", answer["recommend"]))
+        word = str(answer.get("word") or "").strip()[:FEEDBACK_WORD_LIMIT]
+        if word and answer.get("share_word") is True:
+            rows.append(("word", word))
+        return rows
+
+    def picture(self, shares):
+        lists = content.feedback()
+        charts = []
+        for name, title_key in (("helped", "group_feedback_helped"), ("change", "group_feedback_change")):
+            labels = {item.id: item.text for item in getattr(lists, name)}
+            chosen = [s for s in shares if s.field == name]
+            charts.append(aggregate.Chart(t(title_key), aggregate.count(chosen, name, list(labels), labels), aggregate.respondents(chosen)))
+        said = [s for s in shares if s.field == "recommend"]
+        labels = {key: t(f"feedback_recommend_{key}") for key in RECOMMEND}
+        charts.append(aggregate.Chart(
+            t("group_feedback_recommend"), aggregate.count(said, "recommend", list(RECOMMEND), labels), aggregate.respondents(said)
+        ))
+        return [*charts, aggregate.Texts(t("group_feedback_words"), [s for s in shares if s.field == "word"])]
+
+
 PRIVATE = Rule()
 
 #: every exercise kind, by the name a theme notebook builds it with (``CheckIn(prompt=…)``)
@@ -173,6 +211,7 @@ RULES: dict[str, Rule] = {
     "Pause": PRIVATE,
     "IStatement": PRIVATE,
     "SpaceAgreement": PRIVATE,
+    "Feedback": FeedbackRule(),
 }
 
 

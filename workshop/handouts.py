@@ -36,6 +36,7 @@ from markupsafe import Markup
 
 from . import content, templating
 from .content import ContentError, Theme
+from .exercises import RECOMMEND
 from .markdown import to_html
 from .paths import KIT_ROOT, content_dir
 
@@ -382,6 +383,18 @@ def _pause(words: _Words, folder: Path | None, options: dict) -> Markup:
     return _parts().pause(title=spec.title, intro=intro, steps=steps, length=words("pause_length", minutes=minutes))
 
 
+def _feedback(words: _Words, folder: Path | None, options: dict) -> Markup:
+    lists = content.feedback(folder)
+    return _parts().feedback(
+        anonymous=words("handout_feedback_anonymous"),
+        helped=(words("feedback_helped_label"), [item.text for item in lists.helped]),
+        change=(words("feedback_change_label"), [item.text for item in lists.change]),
+        recommend=(words("feedback_recommend_label"), words("handout_feedback_tick_one"),
+                   [words(f"feedback_recommend_{key}") for key in RECOMMEND]),
+        word_label=words("feedback_word_label"),
+    )
+
+
 EXERCISES: dict[str, Callable[[_Words, Path | None, dict], Markup]] = {
     "CheckIn": _checkin,
     "StirsUp": _stirs_up,
@@ -396,6 +409,7 @@ EXERCISES: dict[str, Callable[[_Words, Path | None, dict], Markup]] = {
     "IStatement": _istatement,
     "SpaceAgreement": _agreement,
     "Pause": _pause,
+    "Feedback": _feedback,
 }
 # the exercise's own title in ui.yaml, used when no markdown heading sits above it
 TITLES = {
@@ -410,6 +424,7 @@ TITLES = {
     "LoopMap": "loop_title",
     "IStatement": "istatement_title",
     "SpaceAgreement": "agreement_title",
+    "Feedback": "feedback_title",
 }
 
 

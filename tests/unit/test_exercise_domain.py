@@ -116,6 +116,7 @@ def test_the_shipped_themes_declare_their_exercises_by_cell_id():
     assert set(exercises.shareable(themes)) == {
         "00_welcome/check-in", "01_the_pain_behind_the_request/stirs-up", "02_why_space_feels_like_a_threat/beliefs",
         "03_space_as_care/reframe", "04_emotional_differences/closeness-line", "07_closing/check-out", "07_closing/takeaway",
+        "07_closing/feedback",
     }
 
 

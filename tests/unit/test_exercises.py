@@ -13,6 +13,7 @@ import widgets
 from widgets import (
     BeliefRatings,
     ClosenessLine,
+    Feedback,
     IStatement,
     LoopMap,
     PartnerNote,
@@ -30,7 +31,7 @@ from workshop import content
 
 EXERCISES = [
     StirsUp, BeliefRatings, StoryITellMyself, PartnerNote, Takeaway, Reframe, SpaceOrNot,
-    ClosenessLine, LoopMap, Pause, IStatement, SpaceAgreement, widgets.CheckIn,
+    ClosenessLine, LoopMap, Pause, IStatement, SpaceAgreement, widgets.CheckIn, Feedback,
 ]
 
 

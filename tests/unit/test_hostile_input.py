@@ -9,7 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from widgets import CheckIn, IStatement, LoopMap, PartnerNote, Reframe, SpaceAgreement, StirsUp, StoryITellMyself, Takeaway, TakeHome
+from widgets import (
+    CheckIn,
+    Feedback,
+    IStatement,
+    LoopMap,
+    PartnerNote,
+    Reframe,
+    SpaceAgreement,
+    StirsUp,
+    StoryITellMyself,
+    Takeaway,
+    TakeHome,
+)
 from widgets.fields import TextBox
 from workshop import content
 from workshop.store import Store, pseudonym
@@ -29,7 +41,10 @@ def text_boxes(widget) -> list[TextBox]:
 def exercises():
     reframe = Reframe()
     reframe.worry = content.reframes()[0].id
-    return [CheckIn(), StirsUp(), StoryITellMyself(), PartnerNote(), Takeaway(), reframe, LoopMap(), IStatement(), SpaceAgreement()]
+    return [
+        CheckIn(), StirsUp(), StoryITellMyself(), PartnerNote(), Takeaway(), reframe, LoopMap(), IStatement(), SpaceAgreement(),
+        Feedback(),
+    ]
 
 
 def test_the_corpus_has_at_least_fifty_strings():

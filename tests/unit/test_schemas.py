@@ -24,6 +24,7 @@ YAML_FILES = sorted(p.name for p in CONTENT_DIR.glob("*.yaml"))
 #: each YAML file, the loader that reads it and the arguments that read all of it
 LOADERS = {
     "beliefs.yaml": content.beliefs,
+    "feedback.yaml": content.feedback,
     "feelings.yaml": content.feelings,
     "intensity.yaml": content.intensity,
     "pauses.yaml": content.pauses,
@@ -325,7 +326,7 @@ import sys
 from workshop import content
 for loader in (content.ui_text, content.feelings, content.intensity, content.all_resources, content.stirs_up,
                content.beliefs, content.reframes, content.scenarios, content.pauses, content.rituals, content.grounding,
-               lambda: content.resources(strict=False)):
+               content.feedback, lambda: content.resources(strict=False)):
     try:
         loader()
     except content.ContentError:
