@@ -68,6 +68,22 @@ def gate(session: Session, shares: Sequence[Share]) -> Gate:
     return Gate(respondents=respondents(shares), k=session.k, allowed=session.aggregates_allowed)
 
 
+def shown(pictures: Iterable, k: int) -> tuple[list, int]:
+    """The parts of an open picture a group may see, and how many are held back.
+
+    The gate opens an exercise once ``k`` people shared anything in it; one chart of it (or its
+    shared words) can still rest on fewer: five share their feelings, one their rating. Each chart
+    is shown only with ``k`` respondents, and a list of texts only with texts from ``k`` people."""
+    keep, held = [], 0
+    for picture in pictures:
+        enough = (picture.respondents if isinstance(picture, Chart) else respondents(picture.items)) >= k
+        if enough:
+            keep.append(picture)
+        else:
+            held += 1
+    return keep, held
+
+
 def count(shares: Iterable[Share], field_name: str, order: Sequence[str], labels: dict[str, str] | None = None) -> list[tuple[str, int]]:
     """Counts of each value of ``field_name`` in ``order`` (values not in ``order`` are ignored)."""
     counts = Counter(share.value for share in shares if share.field == field_name)

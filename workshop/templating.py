@@ -3,12 +3,14 @@
 Every document the kit prints (the take-home, the facilitator guide, the handouts) is a template
 in ``workshop/templates/``. The environment escapes every value put into a template; a value
 is shown as markup only when it is a :class:`markupsafe.Markup`, and the kit makes one of those
-in two ways only:
+in three ways only:
 
 * a template's own output (a macro's result, a rendered page), which is escaped already;
 * HTML made by the kit's Markdown renderers (:func:`workshop.markdown.to_html`, and the guide's
   renderer built the same way): markdown-it with raw HTML switched off, which escapes every
-  character of the source. Each place that marks such HTML says so where it does it.
+  character of the source. Each place that marks such HTML says so where it does it;
+* the session report's tables (:func:`workshop.report._table`): pandas' ``to_html(escape=True)``,
+  which escapes every cell and heading.
 
 Nothing is imported from Jinja2 until a document is rendered, and each template is compiled
 once per process: a participant's kernel that never prints its take-home pays nothing, and one
