@@ -29,6 +29,7 @@ from .console_panels import (
     DataPanel,
     JoinPanel,
     NotesPanel,
+    ProjectorPanel,
     SessionLine,
     SetupPanel,
     StatusLine,
@@ -111,20 +112,22 @@ class FacilitatorConsole(QuietRepr, ConsoleLayout):
         self.session_line = SessionLine(self.join_base, on_end=self.end_session)
         self.join_panel = JoinPanel(self.join_base)
         self.themes_panel = ThemesPanel(self.themes, on_choose=self.move_everyone, on_follow=self.set_follow)
-        self.answers_panel = AnswersPanel(self.store, self.themes, specs, on_hide=self.hide)
+        self.answers_panel = AnswersPanel(self.store, self.themes, specs, on_hide=self.hide, on_project=self.project_text)
+        self.projector_panel = ProjectorPanel(on_picture=self.project_picture)
         self.notes_panel = NotesPanel(self.notes_html)
-        self.data_panel = DataPanel(on_export=self.export, on_purge=self.purge)
+        self.data_panel = DataPanel(on_export=self.export, on_purge=self.purge, on_report=self.report)
         super().__init__(
             status=self.status_line,
             session_line=self.session_line,
             main=[self.setup_panel, self.answers_panel, self.notes_panel],
-            side=[self.join_panel, self.themes_panel, self.data_panel],
+            side=[self.join_panel, self.projector_panel, self.themes_panel, self.data_panel],
             **kwargs,
         )
         # The answers panel is linked last: it reads the store, and if that fails the other
         # panels have already followed the change.
         for name, panels in (
-            ("session", [self.setup_panel, self.session_line, self.join_panel, self.themes_panel, self.data_panel, self.answers_panel]),
+            ("session", [self.setup_panel, self.session_line, self.join_panel, self.projector_panel, self.themes_panel,
+                         self.data_panel, self.answers_panel]),
             ("theme", [self.themes_panel, self.notes_panel, self.answers_panel]),
             ("activity", [self.session_line, self.answers_panel]),
         ):
@@ -209,6 +212,20 @@ class FacilitatorConsole(QuietRepr, ConsoleLayout):
             self.store.hide(self.session, share_id, hidden)
             self.refresh(force=True)
 
+    # ------------------------------------------------------------------ the projector
+    @store_action
+    def project_picture(self, on: bool) -> None:
+        """Show the live group picture on the projector view (only ever at k, group sessions only), or not."""
+        if self.session is not None and self.session.show_picture != on:
+            self.session = self.store.update_session(self.session.code, show_picture=bool(on))
+
+    @store_action
+    def project_text(self, share_id: int | None) -> None:
+        """Put one shared text, read here first, on the projector view (None: take it off)."""
+        if self.session is not None:
+            self.session = self.store.update_session(self.session.code, shown_text=share_id)
+            self.refresh(force=True)
+
     # ------------------------------------------------------------------ notes
     def notes_html(self, theme_key: str) -> str:
         return notes_html(theme_key)
@@ -223,6 +240,16 @@ class FacilitatorConsole(QuietRepr, ConsoleLayout):
         if self.session is None:
             return
         self.data_panel.deliver(f"holding-space-{self.session.code}.csv", self.export_csv(), mime="text/csv")
+
+    @store_action
+    def report(self) -> None:
+        """The printable session report (from the store alone: counts, k-gated pictures, shared texts)."""
+        if self.session is None:
+            return
+        from workshop.report import build_report, report_filename
+
+        self.data_panel.deliver(report_filename(self.session), build_report(self.store, self.session, self.themes),
+                                mime="text/html", said="console_reported")
 
     @store_action
     def purge(self) -> None:

@@ -238,6 +238,36 @@ class JoinPanel(VBox):
             self.remove_class("hs-console-join-large")
 
 
+class ProjectorPanel(VBox):
+    """The projector view: a link that opens it (for the screen the room sees), and in a group session
+    the choice to show the live group picture there (only ever at k; the facilitator decides when)."""
+
+    session = traitlets.Instance(Session, allow_none=True)
+
+    def __init__(self, on_picture: Callable[[bool], Any], **kwargs: Any) -> None:
+        link = HTML(str(el("p", el("a", t("console_projector_open"), href="projector", target="_blank",
+                                   rel="noopener", cls="hs-projector-link"))))
+        self.picture = ToggleButton(value=False, description=t("console_projector_picture_off"))
+        self.picture.add_class("hs-projector-picture")
+        super().__init__([HTML(str(el("h2", t("console_projector")))), link, self.picture], **kwargs)
+        self.add_class("hs-console-projector")
+        shown_while(self, is_live)
+        traitlets.dlink((self.picture, "value"), (self.picture, "description"),
+                        lambda on: t("console_projector_picture_on") if on else t("console_projector_picture_off"))
+        traitlets.dlink((self, "session"), (self.picture, "value"),
+                        lambda session: bool(session and session.show_picture))
+        self.observe(self._on_session, names="session")
+        self.picture.observe(lambda change: on_picture(change["new"]) if change["new"] != self._stored() else None,
+                             names="value")
+
+    def _stored(self) -> bool:
+        return bool(self.session and self.session.show_picture)
+
+    def _on_session(self, change: dict) -> None:
+        session = change["new"]
+        show(self.picture, bool(session and session.aggregates_allowed))
+
+
 class ThemesPanel(VBox):
     """The theme list (a button moves everyone there; the current theme is highlighted) and the
     follow toggle; usable while a session is live."""
@@ -316,10 +346,12 @@ class AnswersPanel(VBox):
         themes: Sequence[Theme],
         exercises: Mapping[str, Sequence[ExerciseSpec]],
         on_hide: Callable[[int, bool], Any],
+        on_project: Callable[[int | None], Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.add_class("hs-console-answers")
+        self.on_project = on_project
         self.store = store
         self.themes = {theme.key: theme for theme in themes}
         self.exercises = exercises
@@ -331,7 +363,7 @@ class AnswersPanel(VBox):
     def _view(self) -> tuple | None:
         """All that the drawing depends on (besides the store's rows, which ``activity`` tracks)."""
         s = self.session
-        return None if s is None else (s.id, s.kind, s.k, self.theme, self.activity)
+        return None if s is None else (s.id, s.kind, s.k, self.theme, self.activity, s.shown_text)
 
     def _on_change(self, _change: Any = None) -> None:
         if self._view() != self._drawn:
@@ -352,12 +384,30 @@ class AnswersPanel(VBox):
             self.children = [heading, _hint("console_no_aggregates")]
             return
         blocks: list = [heading]
+        if theme.key == list(self.themes)[-1]:  # the closing theme: the group's before and after, k-gated
+            blocks.append(self._before_after(session))
         shareable = [spec for spec in self.exercises.get(theme.key, []) if spec.shareable]
         if not shareable:
             blocks.append(_hint("console_nothing_to_share"))
         for spec in shareable:
             blocks.append(self._exercise_block(session, spec))
         self.children = blocks
+
+    def _before_after(self, session: Session) -> VBox:
+        """The "how unsettled" ratings at the check-in and the check-out, each only at k; never per person."""
+        from workshop import outcomes
+
+        found = outcomes.before_after(self.store, session, list(self.themes.values()))
+        parts: list = [HTML(str(el("h3", t("report_before_after"))))]
+        if found is None:
+            parts.append(_hint("report_no_before_after"))
+        else:
+            parts.append(HTML(str(el("p", found.summary(), cls="hs-before-after-summary", role="status"))))
+            parts.extend(HTML(bar_chart(chart)) for chart in found.charts())
+        box = VBox(parts)
+        box.add_class("hs-console-exercise")
+        box.add_class("hs-before-after")
+        return box
 
     def _exercise_block(self, session: Session, spec: ExerciseSpec) -> VBox:
         rows = self.store.shares(session, spec.key)
@@ -369,11 +419,14 @@ class AnswersPanel(VBox):
             )
             return VBox([label, wait])
         parts: list = [label]
-        for picture in spec.picture(rows):
+        pictures, held = aggregate.shown(spec.picture(rows), gate.k)
+        for picture in pictures:
             if isinstance(picture, aggregate.Chart):
                 parts.append(HTML(bar_chart(picture)))
             else:
                 parts.extend(self._text_rows(picture))
+        if held:
+            parts.append(HTML(str(el("p", t("console_held_back", n=held, k=gate.k), cls="hs-waiting hs-held-back"))))
         box = VBox(parts)
         box.add_class("hs-console-exercise")
         return box
@@ -389,7 +442,15 @@ class AnswersPanel(VBox):
                 toggle = Button(description=t("console_hide"))
             toggle.add_class("hs-hide-button")
             toggle.on_click(lambda _b, sid=share.id, hidden=share.hidden: self.on_hide(sid, not hidden))
-            row = HBox([text, toggle])
+            buttons = [toggle]
+            if self.on_project is not None and not share.hidden:
+                # on the projector only after it was read here, and only this one text at a time
+                shown = self.session is not None and self.session.shown_text == share.id
+                project = Button(description=t("console_projector_text_off" if shown else "console_projector_text_on"))
+                project.add_class("hs-project-button")
+                project.on_click(lambda _b, sid=share.id, shown=shown: self.on_project(None if shown else sid))
+                buttons.append(project)
+            row = HBox([text, *buttons])
             row.add_class("hs-shared-row")
             rows.append(row)
         return rows
@@ -401,20 +462,24 @@ class DataPanel(VBox):
 
     session = traitlets.Instance(Session, allow_none=True)
 
-    def __init__(self, on_export: Callable[[], Any], on_purge: Callable[[], Any], **kwargs: Any) -> None:
+    def __init__(self, on_export: Callable[[], Any], on_purge: Callable[[], Any],
+                 on_report: Callable[[], Any] | None = None, **kwargs: Any) -> None:
         self.on_purge = on_purge
         self.export_button = Button(description=t("console_export"), tooltip=t("console_export"))
+        self.report_button = Button(description=t("console_report"), tooltip=t("console_report"))
         self.purge_button = Button(description=t("console_purge"), tooltip=t("console_purge"), button_style="danger")
         self.note = HTML()
         self.downloader = Downloader()
-        buttons = HBox([self.export_button, self.purge_button])
+        buttons = HBox([self.export_button, self.report_button, self.purge_button])
         buttons.add_class("hs-console-data-buttons")
         super().__init__([HTML(str(el("h2", t('console_data')))), buttons, self.note, self.downloader], **kwargs)
         self.add_class("hs-console-data")
         self.confirming = False  # the first click on purge asked; the next one purges
-        for button in (self.export_button, self.purge_button):
+        for button in (self.export_button, self.report_button, self.purge_button):
             traitlets.dlink((self, "session"), (button, "disabled"), lambda session: session is None)
         self.export_button.on_click(lambda _b: on_export())
+        if on_report is not None:
+            self.report_button.on_click(lambda _b: on_report())
         self.purge_button.on_click(lambda _b: self.purge_clicked())
         self.observe(self._on_session, names="session")
 
@@ -434,10 +499,10 @@ class DataPanel(VBox):
             return
         self.on_purge()
 
-    def deliver(self, filename: str, text: str, mime: str = "text/csv") -> None:
-        """Send the export to this browser as a download, and say so."""
+    def deliver(self, filename: str, text: str, mime: str = "text/csv", said: str = "console_exported") -> None:
+        """Send the export (or the report) to this browser as a download, and say so."""
         self.downloader.download(filename, text, mime=mime)
-        self.note.value = str(el("p", t("console_exported"), cls="hs-hint", role="status"))
+        self.note.value = str(el("p", t(said), cls="hs-hint", role="status"))
 
     def say_purged(self) -> None:
         self.note.value = str(el("p", t("console_purged"), cls="hs-hint", role="status"))

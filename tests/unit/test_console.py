@@ -338,3 +338,73 @@ def test_a_signed_in_facilitators_console_shows_only_their_sessions(tmp_path: Pa
     assert facilitators.from_environment() is None
     monkeypatch.delenv(facilitators.FACILITATOR_ENV)
     assert FacilitatorConsole(store=store, join_base="x").session is None  # the laptop's console: its own only
+
+
+def test_a_chart_resting_on_fewer_than_k_people_stays_hidden_in_an_open_exercise(console: FacilitatorConsole, tmp_path):
+    """Five people share their check-in words, one of them also a rating: the words' chart opens at k = 5,
+    but the rating's chart (one person) is held back in the console, the report and the projector."""
+    from workshop import aggregate
+    from workshop.report import build_report
+    from workshop.serving.projector import projector_state
+
+    session = console.start_session("group", k=5)
+    key = "00_welcome/" + next(spec.cell_id for spec in console.answers_panel.exercises["00_welcome"] if spec.kind == "CheckIn")
+    word = content.feelings()[0]
+    for n in range(5):
+        share(console, n, key, [("feeling", word)] + ([("intensity", "9")] if n == 0 else []))
+    rows = console.store.shares(console.session, key)
+    spec = next(s for s in console.answers_panel.exercises["00_welcome"] if s.key == key)
+    parts, held = aggregate.shown(spec.picture(rows), 5)
+    assert held == 1 and all(p.respondents >= 5 for p in parts)
+    console.refresh(force=True)
+    drawn = " ".join(getattr(child, "value", "") for child in _walk(console.answers_panel))
+    assert f"{word}: 5" in drawn and "hs-held-back" in drawn
+    assert ": 9" not in drawn  # the one rating is not drawn
+    report = build_report(console.store, console.session)
+    (rating_chart,) = [p for p in spec.picture(rows) if isinstance(p, aggregate.Chart) and p.respondents == 1]
+    assert f"{word}: 5" in report and rating_chart.summary() not in report and rating_chart.title not in drawn
+    console.store.update_session(session.code, show_picture=True)
+    state = projector_state(console.store, None, console.join_base)
+    assert all(chart["respondents"] >= 5 for p in state.get("pictures", []) for chart in p.get("charts", []))
+
+
+def _walk(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _walk(child)
+
+
+def test_the_report_button_downloads_the_printable_report(console: FacilitatorConsole, monkeypatch):
+    """Does "Download the session report" send this session's report (HTML, named by its code) and say so?"""
+    sent = {}
+    monkeypatch.setattr(console.data_panel.downloader, "download",
+                        lambda filename, text, mime: sent.update(filename=filename, text=text, mime=mime))
+    session = console.start_session("group", k=3)
+    console.data_panel.report_button.click()
+    assert sent["filename"] == f"holding-space-report-{session.code}.html" and sent["mime"] == "text/html"
+    assert sent["text"].lstrip().startswith("<!DOCTYPE html>") and session.display_code in sent["text"]
+    assert "report was downloaded" in console.data_panel.note.value
+
+
+def test_the_closing_theme_shows_the_groups_before_and_after_only_at_k(console: FacilitatorConsole):
+    """On the closing theme, the console shows the check-in and check-out ratings as two group pictures,
+    each once k people rated; below k, how many more are needed; never a pairing of one person's two."""
+    themes = content.load_themes()
+    specs = console.answers_panel.exercises
+    check_in = next(s.key for s in specs[themes[0].key] if s.kind == "CheckIn")
+    check_out = next(s.key for s in specs[themes[-1].key] if s.kind == "CheckIn")
+    console.start_session("group", k=3)
+    console.move_everyone(themes[-1].key)
+    for n in range(3):
+        share(console, n, check_in, [("intensity", "7")])
+    for n in range(2):
+        share(console, n, check_out, [("intensity", "3")])
+    console.refresh(force=True)
+    block = next(w for w in _walk(console.answers_panel) if "hs-before-after" in getattr(w, "_dom_classes", ()))
+    drawn = " ".join(getattr(child, "value", "") for child in _walk(block))
+    assert "7: 3" in drawn and "3: 2" not in drawn  # the check-out rests on two people: not drawn
+    share(console, 2, check_out, [("intensity", "4")])
+    console.refresh(force=True)
+    block = next(w for w in _walk(console.answers_panel) if "hs-before-after" in getattr(w, "_dom_classes", ()))
+    drawn = " ".join(getattr(child, "value", "") for child in _walk(block))
+    assert "3: 2" in drawn and "4: 1" in drawn

@@ -108,6 +108,8 @@ class ServerSettings:
     identity: str = "token"
     #: share of the free memory this server's warm seats may take (None: the kit's default, a half)
     memory_share: float | None = None
+    #: serve the projector view (the console's server)
+    projector: bool = False
     #: more Voila options (``--Class.trait=value``), after the kit's own
     extra_args: list = field(default_factory=list)
 
@@ -136,14 +138,19 @@ class ServerSettings:
 
 
 def console_settings(port: int, data: Path | None = None, **kwargs) -> ServerSettings:
-    """The facilitator console: localhost only, its own token, one kernel, no culling."""
+    """The facilitator console: localhost only, its own token, one kernel, no culling. Only a console
+    where each facilitator signs in (``identity="facilitators"``, online) may listen elsewhere."""
+    bind = kwargs.pop("bind", "127.0.0.1")
+    if bind != "127.0.0.1" and kwargs.get("identity") != "facilitators":
+        raise TypeError("the console listens on this computer only, unless each facilitator signs in")
     return ServerSettings(
         port=port,
-        bind=kwargs.pop("bind", "127.0.0.1"),
+        bind=bind,
         pool_size=0,
         max_participants=0,
         notebook="facilitator.ipynb",
         preheat=False,
+        projector=True,
         cull_idle_seconds=0,
         data=data or paths.data_dir(),
         **kwargs,
@@ -176,6 +183,7 @@ def voila_command(settings: ServerSettings) -> list[str]:
     online = [
         *([f"--Voila.base_url={settings.url_prefix}"] if settings.url_prefix != "/" else []),
         *(["--HoldingSpaceVoila.behind_proxy=True"] if settings.behind_proxy else []),
+        *(["--HoldingSpaceVoila.projector=True"] if settings.projector else []),
         *([f"--HoldingSpaceKernelManager.memory_share={settings.memory_share}"] if settings.memory_share else []),
     ]
     return [

@@ -299,6 +299,9 @@ class HoldingSpaceVoila(Voila):
         60, config=True,
         help="Seconds a hidden page's kernel is kept after its last websocket closed (0: only the culler frees it).")
 
+    projector = Bool(
+        False, config=True, help="Serve the projector view (projector, projector/state): the console's server does.")
+
     behind_proxy = Bool(
         False, config=True,
         help="Behind the kit's reverse proxy (online): trust its X-Forwarded-For and X-Forwarded-Proto, "
@@ -336,6 +339,10 @@ class HoldingSpaceVoila(Voila):
         away = [(url_path_join(self.server_url, path), AwayHandler)
                 for path in (r"/holding-space/away", r"/holding-space/away/(.*)")]
         away.append((url_path_join(self.server_url, r"/holding-space/(health|ready)"), HealthHandler))
+        if self.projector:  # the console's server: what the room sees, with the console's access rules
+            from .projector import ProjectorHandler
+
+            away.append((url_path_join(self.server_url, r"/projector(/state)?/?"), ProjectorHandler))
         # before Voila's page handler, which answers every path left
         last = next((i for i, (_, handler, *_r) in enumerate(handlers) if handler is CappedVoilaHandler), len(handlers))
         return [*handlers[:last], *away, *handlers[last:]]
