@@ -184,3 +184,4 @@ def test_the_laptop_itself_is_never_slowed_but_anyone_through_the_proxy_is():
     room = FailedAttempts.key(handler("192.168.1.20", False))
     assert room and "192.168" not in room  # kept hashed
     assert FailedAttempts.key(handler("127.0.0.1", True)) is not None
+

@@ -600,3 +600,45 @@ def test_every_kernel_of_the_kits_servers_is_managed_with_the_quick_ready_client
     assert manager.kernel_manager_class == "workshop.serving.kernels.SeatKernelManager"
     kernel = SeatKernelManager()
     assert isinstance(kernel.client(), QuickReadyClient)
+
+
+def test_a_lost_kernel_whose_restart_finishes_after_its_shutdown_is_stopped_again(monkeypatch):
+    """Jupyter's restarter can start the new process of a lost seat after the kit shut that kernel down
+    (seen once in CI under load): the process then belonged to no one. retire() watches the kernel's own
+    manager for a while and stops such a process; the fresh seat is asked for first, without waiting."""
+    import asyncio
+    import logging
+
+    from workshop.serving import kernels
+
+    monkeypatch.setattr(kernels, "RESTART_WAIT_S", 0.001)
+    calls: list[str] = []
+
+    class OwnManager:  # the lost kernel's KernelManager: alive again on the third look
+        looks = iter([False, False, True])
+
+        def is_alive(self):
+            return next(self.looks, False)
+
+        async def shutdown_kernel(self, now=False):
+            calls.append("stopped the late process")
+
+    class Manager:
+        log = logging.getLogger("test")
+        gone: set = set()
+
+        def get_kernel(self, kernel_id):
+            return OwnManager()
+
+        def __contains__(self, kernel_id):
+            return kernel_id not in self.gone
+
+        async def shutdown_kernel(self, kernel_id, now=False):
+            self.gone.add(kernel_id)
+            calls.append("shut down")
+
+        def fill_if_needed(self, delay, notebook_name):
+            calls.append(f"fresh seat for {notebook_name}")
+
+    asyncio.run(kernels.HoldingSpaceKernelManager.retire(Manager(), "k", False, "app.ipynb"))
+    assert calls == ["shut down", "fresh seat for app.ipynb", "stopped the late process"]

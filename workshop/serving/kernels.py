@@ -59,6 +59,8 @@ AUTO_SEATS_WITHOUT_CAP = 60
 #: how long a lost kernel's restart may take before it is shut down anyway (150 looks, 0.2 s apart)
 RESTART_WAIT_STEPS = 150
 RESTART_WAIT_S = 0.2
+#: how long a retired kernel's manager is watched for a restart that finished after the shutdown
+AFTER_RETIRE_WATCH_S = 10.0
 
 
 #: how long a kernel_info request's idle status may take on IOPub before the request is sent again
@@ -382,9 +384,10 @@ class HoldingSpaceKernelManager(AsyncMappingKernelManager):
 
     async def retire(self, kernel_id: str, restarting: bool, refill: str | None) -> None:
         """Shut down a kernel that lost its state; warm a fresh seat for ``refill``'s pool if given."""
+        kernel = None
         try:
+            kernel = self.get_kernel(kernel_id)
             if restarting:  # the restarter starts the new process just after telling us: let it, then stop it
-                kernel = self.get_kernel(kernel_id)
                 for _ in range(RESTART_WAIT_STEPS):
                     await asyncio.sleep(RESTART_WAIT_S)
                     if await ensure_async(kernel.is_alive()):
@@ -395,6 +398,19 @@ class HoldingSpaceKernelManager(AsyncMappingKernelManager):
             self.log.debug("the lost kernel %s was already gone", kernel_id, exc_info=True)
         if refill is not None:
             self.fill_if_needed(delay=0, notebook_name=refill)
+        # a restart still under way when it was shut down can start its process afterwards (seen once in
+        # CI, under load): that process would belong to no one and live on. Stop it if it comes.
+        for _ in range(int(AFTER_RETIRE_WATCH_S / RESTART_WAIT_S)):
+            if kernel is None:
+                break
+            await asyncio.sleep(RESTART_WAIT_S)
+            try:
+                if await ensure_async(kernel.is_alive()):
+                    self.log.warning("the lost kernel %s came back after its shutdown; stopping it", kernel_id)
+                    await ensure_async(kernel.shutdown_kernel(now=True))
+                    break
+            except Exception:  # gone for good: nothing left to stop
+                break
 
     # ------------------------------------------------------------------ shutting down: no orphaned buffers
     async def shutdown_kernel(self, kernel_id: str, *args, **kwargs):
