@@ -384,10 +384,12 @@ class HoldingSpaceKernelManager(AsyncMappingKernelManager):
 
     async def retire(self, kernel_id: str, restarting: bool, refill: str | None) -> None:
         """Shut down a kernel that lost its state; warm a fresh seat for ``refill``'s pool if given."""
-        kernel = None
         try:
             kernel = self.get_kernel(kernel_id)
-            if restarting:  # the restarter starts the new process just after telling us: let it, then stop it
+        except Exception:  # no manager for it any more
+            kernel = None
+        try:
+            if restarting and kernel is not None:  # the restarter starts the new process just after telling us: let it, then stop it
                 for _ in range(RESTART_WAIT_STEPS):
                     await asyncio.sleep(RESTART_WAIT_S)
                     if await ensure_async(kernel.is_alive()):
