@@ -218,8 +218,10 @@ class Store:
 
     def _add_missing_columns(self) -> None:
         """A store made before a column existed gets it (``create_all`` makes only missing tables)."""
+        # one look at the table per store (each participant kernel makes one when it joins a session)
+        known = {column["name"] for column in sa.inspect(self.engine).get_columns("sessions")}
         for name, kind in self.LATER_COLUMNS.items():
-            if name in {column["name"] for column in sa.inspect(self.engine).get_columns("sessions")}:
+            if name in known:
                 continue
             try:
                 with self.engine.begin() as db:
