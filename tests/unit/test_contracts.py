@@ -129,6 +129,18 @@ ADDED_BY_ISSUE_15 = (
         "The pool's size is a setting Voila reads at each fill_if_needed; HoldingSpaceKernelManager.ramp changes "
         "it as the room arrives and calms (nothing public resizes a pool), for the notebook Voila serves.",
     ),
+    Internal(
+        "the code chunks of Voila's and the widget extensions' builds: webpack/rspack chunks pushed onto "
+        "self.webpackChunk…/self.rspackChunk… before a runtime starts are installed by it and not fetched; "
+        "the lab template's body_footer block; the folders of Voila's voila/static and voila/labextensions handlers",
+        "Voila 0.5's and the extensions' webpack and rspack builds, Voila templates",
+        {"workshop/serving/preload.py": "Chunk", "workshop/serving/voila_app.py": "preload.from_handlers(handlers",
+         "workshop/serving/jupyter/voila/templates/holdingspace/index.html.j2": "block body_footer"},
+        "A first page fetched 88 chunks one by one (97 static requests a join; two thirds of the participant "
+        "server's CPU per join in a storm). Neither Voila nor the bundles offer a joined build; preload.py joins "
+        "the chunks a first page needs into one script the template runs before voila.js. A chunk the script "
+        "lacks is fetched as before; tests/browser/test_preload.py names it.",
+    ),
 )
 
 #: retired internal -> (what replaced it, strings that must not come back in workshop/serving/*.py)
@@ -252,7 +264,8 @@ def test_every_private_name_the_serving_code_touches_is_its_own_or_listed():
 
 @pytest.mark.parametrize("name", ["_pools", "init_handlers", "voila/query", "voila/api/shutdown", "super.super()",
                                   "widget_manager.kernel", "set_state", "HoldingSpaceKernelManager",
-                                  "notebook_renderer.VoilaExporter", "kernel_pools_config", "ForkingProvisioner"])
+                                  "notebook_renderer.VoilaExporter", "kernel_pools_config", "ForkingProvisioner",
+                                  "webpackChunk", "body_footer"])
 def test_the_architecture_page_lists_each_internal(name):
     """Does docs/architecture.md name every internal these tests hold the kit to?"""
     page = _read("docs/architecture.md")
@@ -320,16 +333,52 @@ def test_voilas_page_sends_the_shutdown_beacon_with_the_xsrf_cookie_on_beforeunl
 
 def test_voilas_lab_template_has_the_blocks_the_kit_template_overrides():
     """INTERNAL the kit's template extends ``lab/index.html.j2`` and overrides ``notebook_css`` (``super.super()``
-    skips the lab block's CDN link) and ``body_header``, and replaces ``window.voila_process`` (its own loading words)."""
+    skips the lab block's CDN link), ``body_header`` and ``body_footer`` (the preload script before voila.js), and
+    replaces ``window.voila_process`` (its own loading words)."""
     import voila
 
     roots = [Path(voila.__file__).parent.parent.parent.parent.parent / "share" / "jupyter" / "voila" / "templates" / "lab"]
     template = next((root / "index.html.j2" for root in roots if (root / "index.html.j2").exists()), None)
     assert template is not None, "Voila's lab template was not found where the kit expects it"
     text = template.read_text(encoding="utf-8")
-    for block in ("notebook_css", "body_header"):
+    for block in ("notebook_css", "body_header", "body_footer"):
         assert f"block {block}" in text, f"Voila's lab template has no block {block}"
     assert "voila_process" in "".join(p.read_text(encoding="utf-8", errors="replace") for p in template.parent.glob("*.j2"))
+    # the kit's body_footer repeats the lab block's (the preload script goes just before voila.js)
+    footer = text.split("block body_footer", 1)[1].split("endblock body_footer", 1)[0]
+    for line in ("window.voila_finish();", "{{ voila_setup_labextensions(resources.base_url, resources.labextensions) }}",
+                 "{{ super() }}"):
+        assert line in footer, f"Voila's lab template's body_footer changed ({line!r}): update the kit's copy"
+
+
+def test_voilas_bundles_install_the_chunks_pushed_before_their_runtime_starts():
+    """INTERNAL webpack 5's and rspack's JSONP chunk loading, as Voila's ``voila.js`` and each extension's
+    ``remoteEntry`` are built: the runtime takes every entry already pushed onto its chunk array on ``self``
+    (``chunkLoadingGlobal.forEach(webpackJsonpCallback…)``, minified) and marks those chunks installed, so the
+    preload script's chunks are never fetched. Voila's handlers serve them from ``paths`` / ``path`` folders."""
+    import voila
+    from voila.app import Voila
+
+    from workshop.serving import preload
+
+    share = Path(voila.__file__).parent.parent.parent.parent.parent / "share" / "jupyter"
+    runtimes = [share / "voila" / "templates" / "base" / "static" / "voila.js",
+                *share.glob("labextensions/**/static/remoteEntry.*.js"),
+                *Path(voila.__file__).parent.glob("labextensions/*/static/remoteEntry.*.js")]
+    assert len(runtimes) >= 4
+    for runtime in runtimes:
+        text = runtime.read_text(encoding="utf-8", errors="replace")
+        array = re.search(r"""self(?:\.|\[["'])((?:webpack|rspack)Chunk[\w@/.-]*)""", text)
+        assert array, f"{runtime.name} loads no chunks from an array on self: the preload script's chunks would be fetched again"
+        # the array's entries already there are handed to the chunk callback when the runtime starts
+        assert re.search(r"\.forEach\(\w+\.bind\(null,\s*0\)\)", text), (
+            f"{runtime.name}: the runtime no longer installs chunks pushed before it started (preload.py)")
+    for name in preload.listed(preload.LIST.read_text(encoding="utf-8")):
+        assert name.startswith(("static/", "labextensions/")), name
+    code = source(Voila.init_handlers)
+    assert '"paths": self.static_paths' in code and '"path": self.labextensions_path' in code, (
+        "Voila's static and labextensions handlers no longer take their folders as paths / path: preload.from_handlers "
+        "finds no chunk")
 
 
 def test_voilas_widget_manager_still_hands_its_kernel_to_the_widgets():

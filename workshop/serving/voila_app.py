@@ -43,6 +43,7 @@ import logging
 import os
 import re
 import time
+from pathlib import Path
 
 import tornado.ioloop
 import tornado.web
@@ -50,14 +51,14 @@ from jupyter_core.utils import ensure_async
 from jupyter_server.base.handlers import APIHandler, FileFindHandler
 from jupyter_server.utils import url_path_join
 from tornado.httpserver import HTTPServer
-from traitlets import Bool, Integer, default
+from traitlets import Bool, Integer, Unicode, default
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from ..facilitators import FACILITATOR_HEADER
-from . import rendering
+from . import preload, rendering
 from .auth import FacilitatorIdentityProvider, friendly_page
 from .kernels import HoldingSpaceKernelManager
 from .static import CachedGZip, TemplateStaticHandler, memo_handler
@@ -307,6 +308,11 @@ class HoldingSpaceVoila(Voila):
         help="Behind the kit's reverse proxy (online): trust its X-Forwarded-For and X-Forwarded-Proto, "
              "and set every cookie Secure.")
 
+    preload_list = Unicode(
+        str(preload.LIST), config=True,
+        help="The list of code chunks joined into one script for the page (preload.txt); empty: none, "
+             "each page fetches its chunks itself.")
+
     @default("cookie_secret")
     def _cookie_secret_from_environment(self) -> bytes:
         """Online, every replica and the console sign cookies with one secret (``HOLDING_SPACE_COOKIE_SECRET``,
@@ -336,8 +342,14 @@ class HoldingSpaceVoila(Voila):
         # Voila's, the labextensions' and the template's static files, answered from memory once served
         handlers = [(pattern, memo_handler(handler) if handler in MEMO_STATIC else handler, *rest)
                     for pattern, handler, *rest in handlers]
+        # the page's code chunks in one script (preload.py): the page asks for it before voila.js
+        self.preload = preload.from_handlers(handlers, Path(self.preload_list) if self.preload_list else None, self.log)
+        self.preload.compress_in_background()
+        self._tell_templates("hs_preload", self.preload.url)
         away = [(url_path_join(self.server_url, path), AwayHandler)
                 for path in (r"/holding-space/away", r"/holding-space/away/(.*)")]
+        away.append((url_path_join(self.server_url, "/" + preload.URL_PATH), preload.PreloadHandler,
+                     {"preload": self.preload}))
         away.append((url_path_join(self.server_url, r"/holding-space/(health|ready)"), HealthHandler))
         if self.projector:  # the console's server: what the room sees, with the console's access rules
             from .projector import ProjectorHandler
@@ -346,6 +358,14 @@ class HoldingSpaceVoila(Voila):
         # before Voila's page handler, which answers every path left
         last = next((i for i, (_, handler, *_r) in enumerate(handlers) if handler is CappedVoilaHandler), len(handlers))
         return [*handlers[:last], *away, *handlers[last:]]
+
+    def _tell_templates(self, name: str, value: str) -> None:
+        """Add ``name`` to the ``resources`` every page's template gets (Voila's notebook renderer reads
+        them from the configuration, ``VoilaConfiguration.resources``, at each page)."""
+        resources = dict(self.voila_configuration.resources or {})
+        resources[name] = value
+        self.voila_configuration.resources = resources
+        self.config.VoilaConfiguration.resources = resources
 
     def listen(self) -> None:
         if CachedGZip not in self.app.transforms:
