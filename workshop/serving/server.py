@@ -207,6 +207,11 @@ def voila_command(settings: ServerSettings) -> list[str]:
         # kernels warm up on two cores, the app's own display can take longer and the page would
         # arrive without the app. Seen in the group-session browser test under load.
         "--VoilaExecutor.iopub_timeout=60",
+        # kernels listen on Unix sockets in the server's private connection folder, not on loopback TCP
+        # ports: a TCP port is chosen by the server, let go, and bound by the kernel a moment later, and
+        # meanwhile the system may give it to one of the server's own connections. Starting 30 and 120
+        # seats at once, kernels died on "Address already in use" (benchmarks/join_storm.py, kit kind).
+        "--KernelManager.transport=ipc",
         # the kit's kernel manager (HoldingSpaceVoila also sets it when not given): Voila builds its
         # warm-seat pool on it; it frees each shutdown's buffers, replaces lost seats and keeps the cap
         "--VoilaConfiguration.multi_kernel_manager_class=workshop.serving.kernels.HoldingSpaceKernelManager",
