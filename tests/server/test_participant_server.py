@@ -368,3 +368,28 @@ def test_the_server_raises_a_low_open_file_limit(tmp_path):
 
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def test_kernels_are_reached_over_unix_sockets_not_tcp_ports(server):
+    """Does every warm seat's connection file say ``ipc``, with its sockets in the server's private connection
+    folder? A TCP port is chosen by the server and bound by the kernel a moment later, and meanwhile the
+    system may hand it to another connection (kernels died of it when 30 or 120 seats started at once).
+    (ipykernel's own output pipe still binds a loopback port of its choosing, atomically: not one of these.)"""
+    import psutil
+
+    files = []
+    for child in psutil.Process(server.process.pid).children(recursive=True):
+        try:
+            command = child.cmdline()
+        except psutil.NoSuchProcess:
+            continue
+        if "-f" in command and command[command.index("-f") + 1].endswith(".json"):
+            files.append(Path(command[command.index("-f") + 1]))
+    assert len(files) >= 2, "no warm seat found"
+    for path in files:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        assert info["transport"] == "ipc", info
+        for name in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"):
+            socket_file = Path(f"{info['ip']}-{info[name]}")
+            assert socket_file.parent == path.parent and socket_file.is_socket(), socket_file
+        assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
