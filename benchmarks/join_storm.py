@@ -107,8 +107,10 @@ class Server:
         raise NotImplementedError
 
     def cpu_groups(self) -> dict[str, tuple[int, bool]]:
-        """name: (pid, with its descendants) of each process tree whose CPU is reported."""
-        return {"server": (self.server_pid(), True)}
+        """name: (pid, with its descendants) of each process tree whose CPU is reported. ``server`` is the
+        server with its kernels (and seat template); ``server_process`` the server's own process alone (its
+        one Tornado thread: pages, static files, websockets), part of ``server``."""
+        return {"server": (self.server_pid(), True), "server_process": (self.server_pid(), False)}
 
     def info(self) -> dict:
         return {}
@@ -198,7 +200,7 @@ class ReadmeWorkshop(Server):
 
     def cpu_groups(self) -> dict[str, tuple[int, bool]]:
         assert self.process is not None
-        return {"server": (self.server_pid(), True), "console": (self._child_serving(self.console_port), True),
+        return {**super().cpu_groups(), "console": (self._child_serving(self.console_port), True),
                 "launcher": (self.process.pid, False)}
 
     def info(self) -> dict:
