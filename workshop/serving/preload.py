@@ -33,6 +33,7 @@ asked for again. Nothing is executed early: modules run only when the runtime re
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import logging
@@ -100,11 +101,11 @@ class Preload:
     #: found but not a chunk (refused)
     refused: list[str] = field(default_factory=list)
     gzipped: bytes | None = None
-    _ready: threading.Event = field(default_factory=threading.Event, repr=False)
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
-        """A short hash of the script: part of its URL and its ``Etag``; empty when nothing went in."""
+        """A short hash of the script: part of its URL and its ``Etag``; empty when nothing went in. Hashed
+        once (the body never changes once built): the handler gives it at every request, twice."""
         return hashlib.sha256(self.body).hexdigest()[:20] if self.included else ""
 
     @property
@@ -113,19 +114,11 @@ class Preload:
         return f"{URL_PATH}?v={self.version}" if self.version else ""
 
     def compress(self) -> None:
-        try:
-            self.gzipped = gzip.compress(self.body, compresslevel=9, mtime=0)
-        finally:
-            self._ready.set()
+        self.gzipped = gzip.compress(self.body, compresslevel=9, mtime=0)
 
     def compress_in_background(self) -> None:
-        if not self.included:
-            self._ready.set()
-            return
-        threading.Thread(target=self.compress, name="holding-space-preload-gzip", daemon=True).start()
-
-    def wait_until_compressed(self, timeout: float) -> bool:
-        return self._ready.wait(timeout)
+        if self.included:
+            threading.Thread(target=self.compress, name="holding-space-preload-gzip", daemon=True).start()
 
 
 def build(paths: list[str], static_paths: list[str], labextension_paths: list[str]) -> Preload:
