@@ -4,15 +4,19 @@ A room's phones each bring their own processor; on one benchmark machine, N Chro
 its cores with the server, so a browser join storm measures the browsers as much as the server.
 This client replays, over plain HTTP and the kernel websocket, what one Chromium visit asked of
 the server (recorded once per run with :func:`record_assets`): the page, every static asset with
-``Accept-Encoding: gzip`` and six connections at a time, the kernel check, then the widget
+``Accept-Encoding: gzip`` and six connections at a time (a new connection for each request, as
+Tornado's client makes them: a browser keeps its six open, which costs the server a little less),
+the kernel check, then the widget
 manager's ``request_states`` and the bridge's first update with the participant's id. What is
 left out is what happens on the phone itself: parsing, layout, drawing.
 
 Past the room's cap the kit answers the join address with 503 and a "the room is full" page: the
 phone then returns ``{"ok": False, "room_full": True}``, an answer rather than a failure.
 
-It speaks the kernel websocket's JSON protocol (no subprotocol), which Jupyter Server still
-serves; buffers come as binary frames in its legacy layout.
+It speaks the kernel websocket's ``v1.kernel.websocket.jupyter.org`` protocol, as Chromium on the
+kit's page does (JupyterLab's services offer it, Jupyter Server picks it): the server relays a
+kernel message's parts without decoding them. A server that does not pick it gets the older JSON
+protocol, whose buffers come as binary frames in their legacy layout.
 
 Behind a proxy (``holding-space online``, ``benchmarks/online_storm.py``) a phone speaks HTTPS with
 its own ``ssl_options`` (an :class:`ssl.SSLContext` trusting the proxy's authority) and, as a browser
@@ -79,7 +83,35 @@ async def record_assets(chromium: str, join_url: str, ignore_https_errors: bool 
     return list(dict.fromkeys(seen))
 
 
-def _decode(frame: str | bytes) -> dict:
+V1 = "v1.kernel.websocket.jupyter.org"
+
+
+def _encode_v1(msg: dict) -> bytes:
+    """A message as the v1 protocol's binary frame: its channel, then header, parent header,
+    metadata and content as JSON (the layout of Jupyter Server's ``serialize_msg_to_ws_v1``)."""
+    parts = [json.dumps(msg[key]).encode("utf-8") for key in ("header", "parent_header", "metadata", "content")]
+    channel = msg["channel"].encode("utf-8")
+    offsets = [8 * (1 + 1 + len(parts) + 1)]
+    offsets.append(offsets[-1] + len(channel))
+    for part in parts:
+        offsets.append(offsets[-1] + len(part))
+    head = len(offsets).to_bytes(8, "little") + b"".join(o.to_bytes(8, "little") for o in offsets)
+    return head + channel + b"".join(parts)
+
+
+def _decode_v1(frame: bytes) -> dict:
+    count = int.from_bytes(frame[:8], "little")
+    offsets = [int.from_bytes(frame[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(count)]
+    parts = [frame[offsets[i] : offsets[i + 1]] for i in range(1, count - 1)]
+    keys = ("header", "parent_header", "metadata", "content")  # then the buffers, left unread
+    msg = {key: json.loads(part) for key, part in zip(keys, parts[:4], strict=True)}
+    msg["channel"] = frame[offsets[0] : offsets[1]].decode("utf-8")
+    return msg
+
+
+def _decode(frame: str | bytes, protocol: str | None = None) -> dict:
+    if protocol == V1:
+        return _decode_v1(frame)
     if isinstance(frame, str):
         return json.loads(frame)
     # legacy binary layout: nbufs, offsets[nbufs], then the JSON message and its buffers
@@ -105,6 +137,8 @@ class Phone:
     ssl_options: ssl.SSLContext | None = None
     #: this phone's own cookie jar (name: value), filled from every answer's Set-Cookie
     cookies: dict[str, str] = field(default_factory=dict)
+    #: the kernel websocket's protocol the server picked: "v1.kernel.websocket.jupyter.org" or "json"
+    protocol: str | None = None
 
     def _remember(self, response) -> None:
         """Keep the cookies an answer sets, as a browser does, for this phone's later requests."""
@@ -154,6 +188,7 @@ class Phone:
             await self._widgets(base, token, self._headers())
             self.timings["tti_s"] = time.perf_counter() - start
             return {"ok": True, "tti": self.timings["tti_s"], "kernel_id": self.kernel_id, "models": self.models,
+                    "protocol": self.protocol,
                     "bytes": self.bytes_received, **{k: round(v, 3) for k, v in self.timings.items()}}
         except Exception as error:  # a failure is a figure
             return {"ok": False, "error": f"{type(error).__name__}: {str(error)[:120]}", "kernel_id": self.kernel_id,
@@ -165,34 +200,36 @@ class Phone:
         session = uuid.uuid4().hex
         url = base.replace("http", "ws", 1) + f"/api/kernels/{self.kernel_id}/channels?session_id={session}&token={token}"
         ws = await asyncio.wait_for(websocket_connect(HTTPRequest(url, headers=headers, ssl_options=self.ssl_options),
-                                                      max_message_size=64 * 2**20), self.timeout)
+                                                      max_message_size=64 * 2**20, subprotocols=[V1]), self.timeout)
+        self.protocol = ws.selected_subprotocol or "json"
         try:
-            def message(msg_type: str, content: dict, metadata: dict | None = None) -> tuple[str, str]:
+            def message(msg_type: str, content: dict, metadata: dict | None = None) -> tuple[str, str | bytes]:
                 msg_id = uuid.uuid4().hex
-                return msg_id, json.dumps({
+                msg = {
                     "header": {"msg_id": msg_id, "msg_type": msg_type, "username": "", "session": session,
                                "version": "5.3", "date": ""},
                     "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": "shell", "buffers": [],
-                })
+                }
+                return msg_id, (_encode_v1(msg) if self.protocol == V1 else json.dumps(msg))
 
             async def reply_to(msg_id: str, wanted: str) -> dict:
                 while True:
                     frame = await asyncio.wait_for(ws.read_message(), self.timeout)
                     if frame is None:
                         raise ConnectionError("kernel websocket closed")
-                    msg = _decode(frame)
+                    msg = _decode(frame, self.protocol)
                     if msg.get("parent_header", {}).get("msg_id") == msg_id and msg["header"]["msg_type"] == wanted:
                         return msg
 
             msg_id, text = message("kernel_info_request", {})
-            await ws.write_message(text)
+            await ws.write_message(text, binary=isinstance(text, bytes))
             await reply_to(msg_id, "kernel_info_reply")
             comm_id = secrets.token_hex(16)
             _, text = message("comm_open", {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
                               {"version": "1.0.0"})
-            await ws.write_message(text)
+            await ws.write_message(text, binary=isinstance(text, bytes))
             msg_id, text = message("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}})
-            await ws.write_message(text)
+            await ws.write_message(text, binary=isinstance(text, bytes))
             states = (await reply_to(msg_id, "comm_msg"))["content"]["data"]["states"]
             self.models = len(states)
             self.timings["states_s"] = time.perf_counter() - self._start
@@ -201,12 +238,12 @@ class Phone:
                 return
             msg_id, text = message("comm_msg", {"comm_id": bridge, "data": {
                 "method": "update", "state": {"restored": "", "participant_id": secrets.token_hex(16)}, "buffer_paths": []}})
-            await ws.write_message(text)
+            await ws.write_message(text, binary=isinstance(text, bytes))
             while True:  # the kernel has handled the bridge's update when it goes idle after it
                 frame = await asyncio.wait_for(ws.read_message(), self.timeout)
                 if frame is None:
                     raise ConnectionError("kernel websocket closed")
-                msg = _decode(frame)
+                msg = _decode(frame, self.protocol)
                 if (msg.get("parent_header", {}).get("msg_id") == msg_id and msg["header"]["msg_type"] == "status"
                         and msg["content"].get("execution_state") == "idle"):
                     break
