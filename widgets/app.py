@@ -16,7 +16,7 @@ from workshop.markdown import to_html
 from workshop.session_client import Joined, SessionClient, Status
 from workshop.visit import query_parameters, wait_for_request
 
-from . import _text, errors
+from . import _text, errors, quiet_comms
 from ._text import t
 from .base import QuietRepr
 from .bridge import BrowserBridge, connection_texts
@@ -131,6 +131,7 @@ class ParticipantApp(QuietRepr, VBox):
     def from_notebooks(cls, folder: os.PathLike | None = None) -> ParticipantApp | NotReady:
         """Build the app from the theme notebooks; a friendly notice if content is broken."""
         namespace = os.environ.get("HOLDING_SPACE_WORKSHOP_ID", "local")
+        quiet_comms.install()  # in a Voila kernel: no one hears the build, so it sends nothing
         try:
             return cls(content.load_themes(folder), namespace=namespace)
         except Exception:
