@@ -141,6 +141,17 @@ ADDED_BY_ISSUE_15 = (
         "the chunks a first page needs into one script the template runs before voila.js. A chunk the script "
         "lacks is fetched as before; tests/browser/test_preload.py names it.",
     ),
+    Internal(
+        "MappingKernelManager.start_watching_activity's kernel._activity_stream (the stream "
+        "stop_watching_activity closes)",
+        "Jupyter Server 2",
+        {"workshop/serving/kernels.py": "kernel._activity_stream = kernel.connect_iopub()"},
+        "Jupyter Server's activity watch decoded every message a kernel published in full (dates parsed by "
+        "dateutil) to read two message types: a fifth of the server's CPU while a seat warmed. "
+        "HoldingSpaceKernelManager.start_watching_activity, a public method of the class Voila builds on, makes "
+        "the same decisions from the headers alone and leaves the stream where Jupyter Server's "
+        "stop_watching_activity closes it. test_serving_kernels.py compares the two on the same messages.",
+    ),
 )
 
 #: retired internal -> (what replaced it, strings that must not come back in workshop/serving/*.py)
@@ -234,7 +245,7 @@ def test_no_retired_internal_is_used_again(retired: str):
 
 
 # names of Voila's, Jupyter Server's and Tornado's own private parts the listed internals cover
-LISTED_PRIVATE_NAMES = {"_pools"}
+LISTED_PRIVATE_NAMES = {"_pools", "_activity_stream"}
 #: Python's own documented functions whose names begin with an underscore (not another package's internals)
 DOCUMENTED_STDLIB = {"_exit"}  # os._exit: how a forked child ends without running the parent's clean-up
 
@@ -265,7 +276,7 @@ def test_every_private_name_the_serving_code_touches_is_its_own_or_listed():
 @pytest.mark.parametrize("name", ["_pools", "init_handlers", "voila/query", "voila/api/shutdown", "super.super()",
                                   "widget_manager.kernel", "set_state", "HoldingSpaceKernelManager",
                                   "notebook_renderer.VoilaExporter", "kernel_pools_config", "ForkingProvisioner",
-                                  "webpackChunk", "body_footer"])
+                                  "webpackChunk", "body_footer", "_activity_stream"])
 def test_the_architecture_page_lists_each_internal(name):
     """Does docs/architecture.md name every internal these tests hold the kit to?"""
     page = _read("docs/architecture.md")
@@ -349,6 +360,31 @@ def test_voilas_lab_template_has_the_blocks_the_kit_template_overrides():
     for line in ("window.voila_finish();", "{{ voila_setup_labextensions(resources.base_url, resources.labextensions) }}",
                  "{{ super() }}"):
         assert line in footer, f"Voila's lab template's body_footer changed ({line!r}): update the kit's copy"
+
+
+def test_jupyter_servers_activity_watch_is_the_one_the_kits_copies():
+    """INTERNAL ``kernel._activity_stream``, and the decisions of Jupyter Server's ``start_watching_activity``
+    that HoldingSpaceKernelManager.start_watching_activity makes from less of each message. A change here
+    (a new message type read, a new state, the stream kept elsewhere) must be made in the kit's copy too."""
+    from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
+
+    watch = source(MappingKernelManager.start_watching_activity)
+    for line in ("kernel._activity_stream = kernel.connect_iopub()",
+                 "msg = session.deserialize(fed_msg_list, content=False)",
+                 'msg_type = msg["header"]["msg_type"]',
+                 "self.track_message_type(msg_type)",
+                 "or self.track_message_type(parent_msg_type)",
+                 'or kernel.execution_state == "busy"',
+                 'if msg_type == "status":',
+                 'execution_state = msg["content"]["execution_state"]',
+                 'elif kernel.execution_state == "starting" and execution_state != "starting":',
+                 'kernel.execution_state = "idle"',
+                 "kernel._activity_stream.on_recv(record_activity)"):
+        assert line in watch, f"Jupyter Server's activity watch changed ({line!r} is gone): update the kit's copy"
+    assert watch.count("kernel.") == 13 and watch.count("self.") == 8, (
+        "Jupyter Server's activity watch reads or sets something new: update HoldingSpaceKernelManager's copy")
+    assert "kernel._activity_stream" in source(MappingKernelManager.stop_watching_activity), (
+        "stop_watching_activity no longer closes kernel._activity_stream: the kit's watch would never be closed")
 
 
 def test_voilas_bundles_install_the_chunks_pushed_before_their_runtime_starts():

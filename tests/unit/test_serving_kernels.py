@@ -642,3 +642,80 @@ def test_a_lost_kernel_whose_restart_finishes_after_its_shutdown_is_stopped_agai
 
     asyncio.run(kernels.HoldingSpaceKernelManager.retire(Manager(), "k", False, "app.ipynb"))
     assert calls == ["shut down", "fresh seat for app.ipynb", "stopped the late process"]
+
+
+# ------------------------------------------------------------------ the activity watch
+class WatchedKernel:
+    """What a kernel's activity watch reads of it: its session (key), execution state, its iopub stream."""
+
+    def __init__(self, key: bytes) -> None:
+        from jupyter_client.session import Session
+
+        self.session = Session(key=key)
+        self.execution_state = "starting"
+        self.last_activity = None
+        self.reason = None
+        self.stream = Stream()
+
+    def connect_iopub(self) -> Stream:
+        return self.stream
+
+
+def watch_both(key: bytes = b"secret-key"):
+    """Jupyter Server's own watch and the kit's, each on a kernel of its own; returns (upstream, kit)."""
+    from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
+
+    pairs = []
+    for start in (MappingKernelManager.start_watching_activity, HoldingSpaceKernelManager.start_watching_activity):
+        manager = AsyncMappingKernelManager()
+        kernel = WatchedKernel(key)
+        manager._kernels["k"] = kernel
+        start(manager, "k")
+        pairs.append((manager, kernel))
+    return pairs
+
+
+def published(session, msg_type: str, content: dict, parent_type: str | None) -> list[bytes]:
+    parent = session.msg(parent_type, {}) if parent_type else {}
+    return session.serialize(session.msg(msg_type, content, parent=parent))
+
+
+SEQUENCE = [  # (msg_type, content, parent's msg_type)
+    ("status", {"execution_state": "starting"}, None),
+    ("status", {"execution_state": "busy"}, "kernel_info_request"),
+    ("status", {"execution_state": "idle"}, "kernel_info_request"),
+    ("status", {"execution_state": "busy"}, "execute_request"),
+    ("stream", {"name": "stdout", "text": "hello"}, "execute_request"),
+    ("comm_open", {"comm_id": "c", "target_name": "jupyter.widget", "data": {"state": {"x": 1}}}, "execute_request"),
+    ("status", {"execution_state": "idle"}, "execute_request"),
+    ("status", {"execution_state": "busy"}, "comm_msg"),
+    ("comm_msg", {"comm_id": "c", "data": {"method": "update", "state": {"x": 2}}}, "comm_msg"),
+    ("status", {"execution_state": "idle"}, "comm_msg"),
+    ("status", {"execution_state": "busy"}, "comm_info_request"),
+    ("status", {"execution_state": "idle"}, "comm_info_request"),
+]
+
+
+def test_the_kits_activity_watch_decides_as_jupyter_servers_on_every_message():
+    """The same execution state after every message, and activity recorded on the same messages."""
+    (up_manager, upstream), (kit_manager, kit) = watch_both()
+    for msg_type, content, parent_type in SEQUENCE:
+        frames = published(upstream.session, msg_type, content, parent_type)
+        before = (upstream.last_activity, kit.last_activity)
+        upstream.stream.receiver(list(frames))
+        kit.stream.receiver(list(frames))
+        assert kit.execution_state == upstream.execution_state, (msg_type, parent_type)
+        moved = (upstream.last_activity != before[0], kit.last_activity != before[1])
+        assert moved[0] == moved[1], f"activity recorded differently on {msg_type} (parent {parent_type})"
+    assert kit.execution_state == "idle" and kit.last_activity is not None
+    assert kit_manager.last_kernel_activity >= up_manager.last_kernel_activity.replace(microsecond=0)
+
+
+def test_the_kits_activity_watch_ignores_a_message_whose_signature_is_wrong():
+    (_, upstream), (_, kit) = watch_both()
+    forged = published(__import__("jupyter_client.session").session.Session(key=b"another key"),
+                       "status", {"execution_state": "busy"}, "execute_request")
+    with pytest.raises(ValueError):  # Jupyter Server's refuses it too (as an exception in the stream's callback)
+        upstream.stream.receiver(list(forged))
+    kit.stream.receiver(list(forged))
+    assert kit.execution_state == "starting" and kit.last_activity is not None  # unchanged since the watch began
