@@ -51,14 +51,19 @@ def run(client, code: str) -> list[dict]:
     return until_idle(client, msg_id)
 
 
-def until_idle(client, msg_id: str) -> list[dict]:
-    seen = []
+def iopub(client):
+    """The kernel's iopub messages as they come, for at most TIMEOUT seconds."""
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
         try:
-            msg = client.get_iopub_msg(timeout=1)
+            yield client.get_iopub_msg(timeout=1)
         except queue.Empty:
             continue
+
+
+def until_idle(client, msg_id: str) -> list[dict]:
+    seen = []
+    for msg in iopub(client):
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         seen.append(msg)
@@ -80,12 +85,7 @@ def request_states(client) -> dict:
     client.shell_channel.send(opened)
     ask = client.session.msg("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}})
     client.shell_channel.send(ask)
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            msg = client.get_iopub_msg(timeout=1)
-        except queue.Empty:
-            continue
+    for msg in iopub(client):
         if msg["msg_type"] == "comm_msg" and msg["parent_header"].get("msg_id") == ask["header"]["msg_id"]:
             return msg["content"]["data"]["states"]
     raise AssertionError("no answer to request_states")
