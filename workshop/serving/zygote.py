@@ -161,9 +161,9 @@ def run_kernel(request: dict, ready_fd: int) -> None:
         os.write(ready_fd, b"1")
         os.close(ready_fd)
         # the template's objects stay frozen: the child's own are collected as usual, and a full
-        # collection never walks (and so never copies) the template's pages. Unfrozen, the first full
-        # collection in a seat copied them: 27 -> 45 MiB PSS (Python's gc.freeze() docs: freeze before
-        # fork, and do not unfreeze in the child)
+        # collection never walks (and so never copies) the template's pages. Unfrozen, one full
+        # collection in a forked child took it from 22.9 to 32.9 MiB PSS (Python's gc.freeze() docs:
+        # freeze before fork, and do not unfreeze in the child)
 
         from ipykernel.kernelapp import IPKernelApp
 
