@@ -271,6 +271,7 @@ class ParticipantApp(QuietRepr, VBox):
         Content edited since this kernel was preheated is read again, so a change to a theme
         notebook or content file shows on the next page load.
         """
+        quiet_comms.prepare_states()  # while the seat waits: the page's first answer, worked out now
         info = wait_for_request()
         self.query = query_parameters(info.get("QUERY_STRING", os.environ.get("QUERY_STRING", "")))
         if content.fingerprint() != self._fingerprint:

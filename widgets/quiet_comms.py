@@ -19,6 +19,16 @@ their own), the comm manager's ``register_comm`` and ``register_target``, and ip
 ``Widget.handle_control_comm_opened``. JupyterLab and nbval run no Voila kernel, so they see every
 ``comm_open`` as before (their widget managers build models from it). tests/server/test_quiet_comms.py
 runs a real kernel both ways.
+
+**The first answer is prepared while the seat waits.** Answering ``request_states`` was most of what a
+participant's kernel did when they joined: ipywidgets 8 works out every model's state twice (once for
+``get_manager_state``, whose result it drops, then again for the answer). :func:`prepare_states`, called
+while a warm seat waits for its visitor, works out each quiet widget's state once; any message a widget
+would send afterwards (a change, a close) drops its prepared state, and a widget built later has none.
+The page's first ``request_states`` is answered from what is prepared plus a fresh state for the rest,
+in ipywidgets' own order and shape; a later one (a reconnect) is worked out afresh, once. This reads two
+of ipywidgets' private names, ``widget._instances`` (every live widget, the list ipywidgets answers
+from) and ``widget._remove_buffers``; tests/unit/test_contracts.py holds them to upstream's handler.
 """
 
 from __future__ import annotations
@@ -34,6 +44,10 @@ CONTROL_TARGET = "jupyter.widget.control"
 VOILA_KERNEL = "VOILA_PREHEAT"
 
 _state: dict[str, Any] = {"installed": False, "quiet": False, "held": 0}
+#: model id -> its entry in the page's first ``update_states`` (prepare_states; a widget's message drops it)
+_prepared: dict[str, dict] = {}
+#: set on a comm whose messages pass through this module (so a change drops its prepared state)
+WATCHED = "_holding_space_watched"
 
 
 def is_quiet() -> bool:
@@ -75,19 +89,79 @@ def install(environ: dict[str, str] | None = None) -> bool:
         publish = made.publish_msg
 
         def publish_unless_quiet(msg_type: str, *a: Any, **k: Any) -> None:
+            _prepared.pop(made.comm_id, None)  # it changed (or closed): its prepared state is stale
             if _state["quiet"]:
                 _state["held"] += 1
                 return
             publish(msg_type, *a, **k)
 
         made.publish_msg = publish_unless_quiet
+        setattr(made, WATCHED, True)
         return made
 
     def control_opened(control: Any, msg: dict) -> None:
         _state["quiet"] = False  # from now on a page listens: models built later open as usual
-        Widget.handle_control_comm_opened(control, msg)
+        Widget.handle_control_comm_opened(control, msg)  # checks the protocol's version, remembers the comm
+        control.on_msg(functools.partial(_answer_control, control))
 
     comm.create_comm = create_comm
     manager.register_target(CONTROL_TARGET, control_opened)
     _state.update(installed=True, quiet=True)
     return True
+
+
+def prepare_states() -> int:
+    """Work out each quiet widget's state now, while the seat waits, for the page's first ``request_states``.
+
+    Returns how many were prepared (0 when not quiet: outside a Voila kernel, or a page already asked).
+    A widget with binary buffers is left to be worked out when asked, as ipywidgets does."""
+    _prepared.clear()
+    if not _state["quiet"]:
+        return 0
+    from ipywidgets.widgets.widget import _instances
+
+    for model_id, widget in list(_instances.items()):
+        if not getattr(widget.comm, WATCHED, False):
+            continue  # built before install(): its changes would not reach this module
+        entry, paths, _buffers = _entry_of(widget)
+        if not paths:
+            _prepared[model_id] = entry
+    return len(_prepared)
+
+
+def prepared() -> int:
+    """How many widget states are prepared and still current (for tests and benchmarks)."""
+    return len(_prepared)
+
+
+def _entry_of(widget: Any) -> tuple[dict, list, list]:
+    """A widget's entry in ``update_states``, as ipywidgets' control handler makes it, with its buffers."""
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    state, paths, buffers = _remove_buffers(widget.get_state(drop_defaults=False))
+    entry = {"model_name": widget._model_name, "model_module": widget._model_module,
+             "model_module_version": widget._model_module_version, "state": state}
+    return entry, paths, buffers
+
+
+def _answer_control(control: Any, msg: dict) -> None:
+    """The page widget manager's control messages: ``request_states`` answered as ipywidgets 8 does, each
+    model's state worked out once (prepared ones taken as they are); anything else goes to ipywidgets."""
+    from ipywidgets import Widget
+    from ipywidgets.widgets.widget import _instances
+
+    if msg["content"]["data"].get("method") != "request_states":
+        Widget._handle_control_comm_msg(msg)  # raises for an unknown method, as before
+        return
+    states: dict[str, dict] = {}
+    buffer_paths: list[list] = []
+    buffers: list = []
+    for model_id, widget in list(_instances.items()):
+        entry = _prepared.pop(model_id, None)
+        if entry is None:
+            entry, paths, found = _entry_of(widget)
+            buffer_paths.extend([model_id, "state", *path] for path in paths)
+            buffers.extend(found)
+        states[model_id] = entry
+    _prepared.clear()  # a later request (a reconnect) is answered afresh: browser changes send no message
+    control.send({"method": "update_states", "states": states, "buffer_paths": buffer_paths}, buffers=buffers)

@@ -9,6 +9,7 @@ publishes is counted; the page's widget manager is played as ipywidgets 8's is: 
 from __future__ import annotations
 
 import ast
+import json
 import os
 import queue
 import time
@@ -136,3 +137,44 @@ def test_the_participant_app_builds_quietly_in_a_voila_kernel(kernel_with):
     assert widget_messages(messages) == []
     states = request_states(client)
     assert len(states) >= 50, len(states)  # the first page's models, every one handed to the page
+
+
+def result_of(client, code: str):
+    """The value of ``code``'s last expression, as the kernel printed it (a Python literal)."""
+    shown = [m for m in run(client, code) if m["msg_type"] == "execute_result"]
+    assert shown, f"{code!r} showed no result"
+    return ast.literal_eval(shown[0]["content"]["data"]["text/plain"])
+
+
+# every live widget's state as ipywidgets' own get_state gives it now (what upstream's handler answers)
+CURRENT = ("import json\nfrom ipywidgets.widgets.widget import _instances\n"
+           "json.dumps({k: {'model_name': v._model_name, 'state': v.get_state()} for k, v in _instances.items()})")
+
+
+def test_the_first_answer_is_prepared_while_the_seat_waits_and_is_never_stale(kernel_with):
+    """prepare_states works the states out before the visitor comes; what changed after, or was built after,
+    is answered as it is now, and every model is answered exactly as ipywidgets' get_state has it."""
+    client = kernel_with(voila=True)
+    run(client, BUILD)
+    prepared, left = result_of(client, "n = quiet_comms.prepare_states()\n"
+                                       "b.description = 'changed after preparing'\n"
+                                       "extra = w.Label('built after preparing'); box.children = (b, extra)\n"
+                                       "n, quiet_comms.prepared()")
+    assert prepared >= 4, prepared  # the button, its style and layout, the box, its layout
+    assert left < prepared, "a change after preparing must drop the changed widgets' prepared states"
+
+    current = json.loads(result_of(client, CURRENT))
+    states = request_states(client)
+    assert list(states) == list(current), "every live model, in ipywidgets' order"
+    for model_id, model in current.items():
+        assert states[model_id]["model_name"] == model["model_name"]
+        assert states[model_id]["state"] == model["state"], model["model_name"]
+    described = [s["state"]["description"] for s in states.values() if s["model_name"] == "ButtonModel"]
+    assert described == ["changed after preparing"]
+    assert result_of(client, "quiet_comms.prepared()") == 0, "what was prepared is for the first answer only"
+
+
+def test_outside_voila_nothing_is_prepared(kernel_with):
+    client = kernel_with(voila=False)
+    run(client, BUILD)
+    assert result_of(client, "quiet_comms.prepare_states()") == 0

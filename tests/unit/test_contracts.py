@@ -200,6 +200,7 @@ OTHER_INTERNALS = (
     "Widget.set_state overridden: widgets.fields._CleanEntry",
     "shell.showtraceback replaced: widgets.errors.install",
     "ipykernel's sys.stderr.fileno() is the real stderr: workshop.serverlog.stream",
+    "ipywidgets.widgets.widget._instances and _remove_buffers, request_states answered: widgets.quiet_comms",
 )
 
 
@@ -537,6 +538,28 @@ def test_ipywidgets_reports_callback_errors_through_the_shells_showtraceback():
     from ipywidgets.widgets import widget
 
     assert "showtraceback" in source(widget)
+
+
+def test_ipywidgets_answers_request_states_from_its_live_widgets_as_quiet_comms_does():
+    """INTERNAL ``ipywidgets.widgets.widget._instances`` (model id -> every live widget) and ``_remove_buffers``
+    (state -> state without binary buffers, their paths, the buffers). widgets.quiet_comms answers the page's
+    ``request_states`` itself, from states prepared while the seat waited: the same models in the same order
+    and shape as ipywidgets 8's handler, whose own answer works every state out twice."""
+    from ipywidgets import Button, Widget
+    from ipywidgets.widgets import widget
+
+    code = source(Widget._handle_control_comm_msg)
+    for part in ("'request_states'", "_instances.values()", "'model_name'", "'model_module'",
+                 "'model_module_version'", "get_state(drop_defaults=drop_defaults)", "_remove_buffers(full_state)",
+                 "method='update_states'", "buffer_paths=buffer_paths", "buffers=buffers"):
+        assert part in code, f"ipywidgets' request_states answer changed ({part!r} is gone): see widgets/quiet_comms.py"
+    button = Button(description="contract")
+    try:
+        assert widget._instances[button.model_id] is button, "_instances no longer maps model ids to live widgets"
+        state, paths, buffers = widget._remove_buffers({"b": memoryview(b"xy"), "s": "text"})
+        assert state == {"s": "text"} and paths == [["b"]] and len(buffers) == 1
+    finally:
+        button.close()
 
 
 def test_ipykernel_keeps_the_real_stderr_for_the_server_log():
