@@ -313,6 +313,17 @@ class HoldingSpaceVoila(Voila):
         help="The list of code chunks joined into one script for the page (preload.txt); empty: none, "
              "each page fetches its chunks itself.")
 
+    def get_default_logging_config(self) -> dict:
+        """Traitlets' logging set-up, with the server's logger at the level its handler shows.
+
+        Traitlets sets an application's logger to DEBUG and lets its console handler drop what is below
+        ``log_level``, so every debug call in Jupyter Server and jupyter_client (about 45 a join) built a
+        log record nobody saw. ``--log-level=DEBUG`` still shows them."""
+        config = super().get_default_logging_config()
+        for logger in config.get("loggers", {}).values():
+            logger["level"] = logging.getLevelName(self.log_level)
+        return config
+
     @default("cookie_secret")
     def _cookie_secret_from_environment(self) -> bytes:
         """Online, every replica and the console sign cookies with one secret (``HOLDING_SPACE_COOKIE_SECRET``,

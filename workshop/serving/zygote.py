@@ -169,6 +169,9 @@ def run_kernel(request: dict, ready_fd: int) -> None:
 
         app = IPKernelApp.instance()
         app.initialize(sys.argv[1:])
+        # traitlets leaves the kernel's logger at DEBUG for its handler to filter: three records built
+        # and dropped for every message the kernel handles; at the handler's own level, none is built
+        app.log.setLevel(app.log_level)
         # ipywidgets registers its comm targets on import when a kernel runs; here it was imported
         # before there was one, so it is done now (its public function)
         if "ipywidgets" in sys.modules:
