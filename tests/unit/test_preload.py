@@ -66,6 +66,26 @@ def test_entry_points_are_refused_and_missing_files_left_out(folders):
     assert ENTRY not in built.body and b"runtime=1" not in built.body
 
 
+LICENSED_CHUNK = (b"/*! For license information please see 4041.voila.js.LICENSE.txt */\n"
+                  b'"use strict";(self.webpackChunk_JUPYTERLAB_CORE_OUTPUT=self.webpackChunk_JUPYTERLAB_CORE_OUTPUT||[])'
+                  b".push([[4041],{}]);")
+#: a comment, then code that runs at once: not a chunk
+LICENSED_ENTRY = b"/*! For license information please see voila.js.LICENSE.txt */\n(()=>{var runtime=1})();"
+
+
+def test_a_chunk_that_opens_with_a_licence_comment_goes_in_and_keeps_its_directive(folders):
+    """Six of Voila's own chunks open with a minifier's licence comment: they are chunks all the same (the
+    page fetched them one by one while the comment made them look like entry points)."""
+    static, labext = folders
+    (Path(static[0]) / "4041.voila.js").write_bytes(LICENSED_CHUNK)
+    (Path(static[0]) / "licensed-entry.js").write_bytes(LICENSED_ENTRY)
+    built = preload.build(["static/4041.voila.js", "static/licensed-entry.js"], static, labext)
+    assert built.included == ["static/4041.voila.js"] and built.refused == ["static/licensed-entry.js"]
+    # a directive may follow a comment: the file's function is still strict, and only it
+    assert b'(function () {\n/*! For license information please see 4041.voila.js.LICENSE.txt */\n"use strict";' in built.body
+    assert b"runtime=1" not in built.body
+
+
 @pytest.mark.parametrize("path", ["static/../secret.js", "labextensions/../secret.js", "static//etc/passwd",
                                   "other/5764.voila.js", "static/", "/static/5764.voila.js"])
 def test_nothing_outside_the_served_folders_is_read(folders, path):

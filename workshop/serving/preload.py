@@ -21,7 +21,8 @@ asked for again. Nothing is executed early: modules run only when the runtime re
   would have answered. A file the list names that is not there (an upgrade renamed it) is left
   out and the page fetches what it needs as before: never worse than without the script.
 - Only files that are chunks go in: a file must begin by pushing onto ``self.webpackChunk…`` or
-  ``self.rspackChunk…`` (after an optional ``"use strict"``). An entry point (``voila.js``, a
+  ``self.rspackChunk…`` (after block comments and an optional ``"use strict"``; six of Voila's own
+  chunks begin with a licence comment, and were fetched one by one until the comment was allowed). An entry point (``voila.js``, a
   ``remoteEntry``) would run its code early and is refused.
 - Each file is wrapped in its own function, so a file's ``"use strict"`` stays its own, as it was
   when it was a script of its own (a ``"use strict"`` at the top of the joined script would have
@@ -48,8 +49,10 @@ import tornado.web
 LIST = Path(__file__).with_name("preload.txt")
 #: where the page asks for it, under the server's base URL
 URL_PATH = "holding-space/preload.js"
-#: a chunk: it begins by pushing onto the bundler's array on ``self``
-CHUNK = re.compile(rb"""\A\s*(?:(["'])use strict\1;?\s*)?\(\s*self(?:\.|\[["'])(?:webpack|rspack)Chunk""")
+#: a chunk: it begins by pushing onto the bundler's array on ``self`` (after block comments, such as
+#: the ``/*! For license information … */`` line a minifier leaves, and an optional ``"use strict"``)
+CHUNK = re.compile(rb"""\A\s*(?:/\*.*?\*/\s*)*(?:(["'])use strict\1;?\s*)?\(\s*self(?:\.|\[["'])(?:webpack|rspack)Chunk""",
+                   re.DOTALL)
 LOG = logging.getLogger(__name__)
 
 
