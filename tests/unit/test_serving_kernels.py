@@ -602,6 +602,32 @@ def test_every_kernel_of_the_kits_servers_is_managed_with_the_quick_ready_client
     assert isinstance(kernel.client(), QuickReadyClient)
 
 
+def test_a_seats_client_starts_no_heartbeat_thread_and_still_knows_the_kernel_is_alive():
+    """A real kernel started by the kit's SeatKernelManager: its client (as Voila's notebook runner takes it)
+    runs no heartbeat thread, and is_alive still follows the process, through the manager."""
+    import asyncio
+
+    from workshop.serving.kernels import SeatKernelManager
+
+    async def run() -> tuple[bool, bool, bool]:
+        kernel = SeatKernelManager(kernel_name="python3")
+        await kernel.start_kernel()
+        client = kernel.client()
+        try:
+            client.start_channels()
+            await client.wait_for_ready(timeout=60)
+            beating = client.hb_channel.is_alive()
+            alive = await client.is_alive()
+        finally:
+            client.stop_channels()
+            await kernel.shutdown_kernel(now=True)
+        return beating, alive, await client.is_alive()
+
+    beating, alive, after = asyncio.run(run())
+    assert beating is False, "a heartbeat thread was started"
+    assert alive is True and after is False
+
+
 def test_a_lost_kernel_whose_restart_finishes_after_its_shutdown_is_stopped_again(monkeypatch):
     """Jupyter's restarter can start the new process of a lost seat after the kit shut that kernel down
     (seen once in CI under load): the process then belonged to no one. retire() watches the kernel's own

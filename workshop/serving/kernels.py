@@ -135,6 +135,19 @@ class QuickReadyClient(AsyncKernelClient):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
+    def start_channels(self, shell: bool = True, iopub: bool = True, stdin: bool = True, hb: bool = True,
+                       control: bool = True) -> None:
+        """jupyter_client's, without the heartbeat when the client has its kernel's manager.
+
+        The heartbeat is a thread per client pinging its kernel every second; it answers only
+        :meth:`is_alive`, which asks the kernel's manager instead whenever there is one (always here:
+        Voila's notebook runner takes its client from the seat's manager). With a room of warm seats
+        those threads were a sixth of the idle server's CPU, and a thread each."""
+        from jupyter_client.manager import KernelManager
+
+        hb = hb and not isinstance(self.parent, KernelManager)
+        super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=hb, control=control)
+
     async def _reply_to(self, request: str, deadline: float) -> dict | None:
         """The ``kernel_info_reply`` to ``request`` on the shell channel, or None after a second."""
         ends = min(time.monotonic() + 1.0, deadline)
