@@ -92,6 +92,18 @@ def test_a_forked_seat_says_when_it_was_ready_and_shares_its_memory_with_the_tem
         assert info.pss < info.rss * 0.85, f"PSS {info.pss >> 20} MiB of RSS {info.rss >> 20} MiB: little is shared"
 
 
+def test_no_seat_keeps_an_ipython_history_file(forked):
+    """The servers' kernelspec turns IPython's history off (``--HistoryManager.enabled=False``): a seat's
+    cells were written to ~/.ipython's history.sqlite, one session row per seat, through a thread of its
+    own, and a database opened at every fork; no one reads it in a Voila kernel."""
+    kernels = forked.kernel_processes()
+    assert kernels
+    for kernel in kernels:
+        opened = [f.path for f in kernel.open_files()]
+        assert not [p for p in opened if p.endswith(".sqlite") and "ipython" in p.lower()], opened
+        assert kernel.num_threads() > 1, "the probe sees the kernel's threads"
+
+
 def test_a_forked_kernel_serves_a_participant_interrupts_and_is_freed(forked):
     """A participant's page from a forked seat; the kernel takes Jupyter's interrupt signal (to its own
     process group) and a shutdown ends the process, which the template collects (no zombie)."""
