@@ -432,6 +432,26 @@ def test_voilas_widget_manager_still_hands_its_kernel_to_the_widgets():
         assert name in text, f"the kernel connection has no {name}: bridge.js uses it"
 
 
+def test_ipywidgets_draws_layouts_as_child_views_through_the_managers_create_view():
+    """INTERNAL (of @jupyter-widgets/base, as the page runs it): a widget view draws its Layout and Style
+    through ``create_child_view``, which calls the page widget manager's public ``create_view(model,
+    {parent: view, ...})``, and a removed view triggers ``remove``. bridge.js wraps ``create_view`` on the
+    page's manager to remove each Layout and Style view when its parent view goes (ipywidgets leaves them
+    listening to their models, which the kit shares: each move was slower than the last)."""
+    import re
+
+    from voila.utils import get_voila_labextensions_path
+
+    bundles = [path for folder in get_voila_labextensions_path()
+               for path in Path(folder).glob("@jupyter-widgets/jupyterlab-manager/static/*.js")]
+    text = "".join(path.read_text(encoding="utf-8", errors="replace") for path in bundles)
+    assert re.search(r"create_child_view\((\w+),(\w+)=\{\}\)\{return \2=Object\.assign\(\{parent:this\},\2\),"
+                     r"this\.model\.widget_manager\.create_view\(\1,\2\)", text), (
+        "create_child_view no longer goes through widget_manager.create_view with the parent view: see bridge.js")
+    assert re.search(r"setLayout\(\w+,\w+\)\{[^}]*this\.create_child_view\(", text), "layouts are no longer child views"
+    assert 'remove(){return super.remove(),this.trigger("remove"),this}' in text, "a removed view no longer says so"
+
+
 # ------------------------------------------------------------------ the extension points relied on
 def _factory_class(preheat: bool):
     from voila.voila_kernel_manager import voila_kernel_manager_factory
