@@ -22,8 +22,8 @@ asked for again. Nothing is executed early: modules run only when the runtime re
   out and the page fetches what it needs as before: never worse than without the script.
 - Only files that are chunks go in: a file must begin by pushing onto ``self.webpackChunk…`` or
   ``self.rspackChunk…`` (after block comments and an optional ``"use strict"``; six of Voila's own
-  chunks begin with a licence comment, and were fetched one by one until the comment was allowed). An entry point (``voila.js``, a
-  ``remoteEntry``) would run its code early and is refused.
+  chunks begin with a licence comment, and were fetched one by one until the comment was allowed).
+  An entry point (``voila.js``, a ``remoteEntry``) would run its code early and is refused.
 - Each file is wrapped in its own function, so a file's ``"use strict"`` stays its own, as it was
   when it was a script of its own (a ``"use strict"`` at the top of the joined script would have
   made every file strict).
