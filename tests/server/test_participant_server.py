@@ -222,6 +222,55 @@ def test_closing_the_tab_frees_the_participants_kernel(server):
 
 
 
+def test_a_participants_page_hears_only_of_its_own_requests(server):
+    """Does the page's websocket carry nothing but the answers to what the page asked, its kernel's first words
+    included? Jupyter Server proved each connection with three kernel_info requests of its own, and the page
+    received the status messages of two of them; the kit's WelcomingConnection asks the kernel nothing."""
+    import asyncio
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    session = requests.Session()
+    page = session.get(server.settings.join_url, timeout=60)
+    kernel_id = re.search(r'"kernelId":\s*"([0-9a-f-]+)"', page.text).group(1)
+    cookies = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+
+    async def tab() -> tuple[str, list[dict]]:
+        url = server.settings.base_url.replace("http", "ws", 1) + (
+            f"api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}&token={server.settings.token}")
+        ws = await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}))
+        msg_id = uuid.uuid4().hex
+        await ws.write_message(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": "kernel_info_request", "username": "", "session": "t",
+                       "version": "5.3", "date": ""},
+            "parent_header": {}, "metadata": {}, "content": {}, "channel": "shell", "buffers": []}))
+        heard = []
+        try:
+            while True:  # everything the page hears for a second after its request's idle status
+                message = await asyncio.wait_for(ws.read_message(), 1.0 if any(
+                    m["msg_type"] == "status" and m["content"]["execution_state"] == "idle" and
+                    m["parent_header"].get("msg_id") == msg_id for m in heard) else 60)
+                if message is None:
+                    break
+                heard.append(json.loads(message))
+        except TimeoutError:
+            pass
+        ws.close()
+        return msg_id, heard
+
+    with ThreadPoolExecutor(1) as thread:  # a loop of its own: Playwright's may be running in this one
+        msg_id, heard = thread.submit(asyncio.run, tab()).result(timeout=120)
+    session.post(server.settings.base_url + f"voila/api/shutdown/{kernel_id}",
+                 data={"_xsrf": session.cookies["_xsrf"]}, timeout=30)
+    assert any(m["msg_type"] == "kernel_info_reply" for m in heard), heard
+    foreign = [(m["msg_type"], m["parent_header"].get("msg_type")) for m in heard
+               if m["parent_header"].get("msg_id") != msg_id]
+    assert foreign == [], f"the page heard of requests it never sent: {foreign}"
+
+
 def _zmq_descriptors(pid: int) -> int:
     """The server's eventfds: each ZMQ socket it holds to a kernel has one (its mailbox)."""
     import os

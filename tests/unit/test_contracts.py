@@ -193,6 +193,9 @@ EXTENSION_POINTS = (
     ExtensionPoint("GZipContentEncoding.CONTENT_TYPES and OutputTransform.transform_first_chunk / transform_chunk",
                    "static.CachedGZip"),
     ExtensionPoint("voila.paths.collect_static_paths(prefixes, template)", "static.template_static_roots"),
+    ExtensionPoint("Voila.kernel_websocket_connection_class (Jupyter Server's setting): prepare() awaits "
+                   "request_kernel_info(), connect() awaits nudge() after create_stream() before forwarding; "
+                   "ipykernel 7's IOPub welcome (JEP 65)", "kernels.WelcomingConnection, QuickReadyClient"),
 )
 
 #: the widgets layer's internals (ipywidgets, IPython, ipykernel); tested at the end of this file
@@ -277,7 +280,8 @@ def test_every_private_name_the_serving_code_touches_is_its_own_or_listed():
 @pytest.mark.parametrize("name", ["_pools", "init_handlers", "voila/query", "voila/api/shutdown", "super.super()",
                                   "widget_manager.kernel", "set_state", "HoldingSpaceKernelManager",
                                   "notebook_renderer.VoilaExporter", "kernel_pools_config", "ForkingProvisioner",
-                                  "webpackChunk", "body_footer", "_activity_stream"])
+                                  "webpackChunk", "body_footer", "_activity_stream",
+                                  "kernel_websocket_connection_class"])
 def test_the_architecture_page_lists_each_internal(name):
     """Does docs/architecture.md name every internal these tests hold the kit to?"""
     page = _read("docs/architecture.md")
@@ -505,6 +509,35 @@ def test_jupyter_server_buffers_a_closed_websocket_through_start_buffering():
     assert "self.multi_kernel_manager.start_buffering(" in source(ZMQChannelsWebsocketConnection.disconnect)
     assert "self.stop_buffering(kernel_id)" in source(MappingKernelManager._async_shutdown_kernel)
     assert '"connections": self._kernel_connections.get(kernel_id, 0)' in source(MappingKernelManager.kernel_model)
+
+
+def test_jupyter_server_proves_a_websocket_through_request_kernel_info_and_nudge():
+    """EXTENSION POINT Voila hands ``kernel_websocket_connection_class`` to Jupyter Server, whose kernel websocket
+    handler builds one per page with the kernel's manager as parent; ``prepare()`` awaits
+    ``request_kernel_info()`` (a future of the kernel's info) and ``connect()`` makes the channels with
+    ``create_stream()``, then forwards the kernel's messages only once ``nudge()``'s future is done. The kit's
+    WelcomingConnection answers the first from the readiness proof and ends the second at the kernel's welcome
+    (tests/unit/test_welcoming_connection.py runs both against real kernels)."""
+    from jupyter_server.services.kernels.connection.base import BaseKernelWebsocketConnection
+    from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+    from jupyter_server.services.kernels.websocket import KernelWebsocketHandler
+    from voila.app import Voila
+
+    from workshop.serving.kernels import WelcomingConnection
+    from workshop.serving.voila_app import HoldingSpaceVoila
+
+    assert Voila.class_traits()["kernel_websocket_connection_class"].klass is BaseKernelWebsocketConnection
+    assert '"kernel_websocket_connection_class": self.kernel_websocket_connection_class' in source(Voila.init_settings)
+    assert "self.kernel_websocket_connection_class(\n            parent=kernel," in source(KernelWebsocketHandler.pre_get)
+    assert HoldingSpaceVoila().kernel_websocket_connection_class is WelcomingConnection
+    prepare = source(ZMQChannelsWebsocketConnection.prepare)
+    assert "future = self.request_kernel_info()" in prepare and "await asyncio.wrap_future(future)" in prepare
+    connect = source(ZMQChannelsWebsocketConnection.connect)
+    assert connect.index("self.create_stream()") < connect.index("connected = self.nudge()")
+    assert "connected.add_done_callback(subscribe)" in connect
+    assert "stream.on_recv_stream(self.handle_outgoing_message)" in connect
+    assert 'self.channels[channel] = stream = meth(identity=identity)' in source(ZMQChannelsWebsocketConnection.create_stream)
+    assert "protocol_version != client_protocol_version" in source(ZMQChannelsWebsocketConnection._finish_kernel_info)
 
 
 def test_voila_calls_listen_once_its_application_is_built():

@@ -48,9 +48,11 @@ from datetime import UTC, datetime
 
 import jupyter_client
 import psutil
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.session import Session
 from jupyter_core.utils import ensure_async
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager, ServerKernelManager
 from traitlets import Float, Integer, default
 
@@ -71,6 +73,15 @@ AFTER_RETIRE_WATCH_S = 10.0
 #: how long a kernel_info request's idle status may take on IOPub before the request is sent again
 #: (a new client's IOPub subscription may miss the first; jupyter_client waits as long)
 IOPUB_PROOF_S = 0.2
+#: how long a participant's connection waits for its kernel's welcome before nudging it as Jupyter Server does
+WELCOME_WAIT_S = 2.0
+#: the IOPub topics the kit subscribes to, one per connection, for the kernel's welcome (none is ever published)
+WELCOME_TOPIC = b"holding-space.welcome."
+
+
+def welcome_topic() -> bytes:
+    """A topic no kernel publishes on and no other subscriber has: the kernel sees its subscription."""
+    return WELCOME_TOPIC + uuid.uuid4().hex.encode()
 
 
 def utcnow() -> datetime:
@@ -120,6 +131,9 @@ class QuickReadyClient(AsyncKernelClient):
     kernel. Without it within ``IOPUB_PROOF_S`` the request is sent again, as jupyter_client does.
     """
 
+    #: set once an ``iopub_welcome`` for this client's own topic came (see :class:`WelcomingConnection`)
+    welcomed = False
+
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
         while True:
@@ -129,6 +143,7 @@ class QuickReadyClient(AsyncKernelClient):
                 version = int(reply["content"].get("protocol_version", "5").split(".")[0])
                 if version != jupyter_client.protocol_version_info[0]:
                     self.session.adapt_version = version  # as jupyter_client does for an older kernel
+                self._tell_manager(reply["content"])
                 return
             if not await ensure_async(self.is_alive()):
                 raise RuntimeError("Kernel died before replying to kernel_info")
@@ -147,6 +162,17 @@ class QuickReadyClient(AsyncKernelClient):
 
         hb = hb and not isinstance(self.parent, KernelManager)
         super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=hb, control=control)
+        if iopub:  # a topic of its own: a kernel that welcomes subscribers (JEP 65) says so at once
+            self.iopub_channel.socket.setsockopt(zmq.SUBSCRIBE, welcome_topic())
+
+    def _tell_manager(self, info: dict) -> None:
+        """Leave what the readiness proof learnt on the kernel's manager, for :class:`WelcomingConnection`:
+        the ``kernel_info`` reply, and whether the kernel welcomed this client's IOPub subscription."""
+        from jupyter_client.manager import KernelManager
+
+        if isinstance(self.parent, KernelManager):
+            self.parent.ready_kernel_info = info
+            self.parent.welcomes_subscribers = self.welcomed
 
     async def _reply_to(self, request: str, deadline: float) -> dict | None:
         """The ``kernel_info_reply`` to ``request`` on the shell channel, or None after a second."""
@@ -168,7 +194,9 @@ class QuickReadyClient(AsyncKernelClient):
                 msg = await self.iopub_channel.get_msg(timeout=left)
             except queue.Empty:
                 return False
-            if (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
+            if msg["msg_type"] == "iopub_welcome":
+                self.welcomed = True
+            elif (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
                     and msg["parent_header"].get("msg_id") == request):
                 return True
         return False
@@ -177,6 +205,11 @@ class QuickReadyClient(AsyncKernelClient):
 class SeatKernelManager(ServerKernelManager):
     """Jupyter Server's manager of one kernel, whose clients are :class:`QuickReadyClient`."""
 
+    #: the ``kernel_info`` reply that proved the kernel ready (:meth:`QuickReadyClient.wait_for_ready`)
+    ready_kernel_info: dict | None = None
+    #: did the kernel welcome that client's IOPub subscription (an XPUB socket, JEP 65: ipykernel 7)?
+    welcomes_subscribers = False
+
     @default("client_class")
     def _default_client_class(self) -> str:
         return f"{QuickReadyClient.__module__}.{QuickReadyClient.__qualname__}"
@@ -184,6 +217,75 @@ class SeatKernelManager(ServerKernelManager):
     @default("client_factory")
     def _default_client_factory(self) -> type:
         return QuickReadyClient
+
+
+class WelcomingConnection(ZMQChannelsWebsocketConnection):
+    """Jupyter Server's connection of a page's websocket to its kernel, without the requests a warm seat
+    needs no more (``Voila.kernel_websocket_connection_class``, Jupyter Server's setting for this class).
+
+    Jupyter Server opens every connection with a ``kernel_info`` request on a channel of its own (once per
+    kernel; for a seat, that is every participant), then *nudges* the kernel: two more channels, a
+    ``kernel_info`` request on each every half second until a reply and one IOPub message have come, the
+    proof that the new IOPub subscription is live. Each costs the kernel a reply and two status
+    messages, and the page then received the status messages of requests it never sent.
+
+    - **The kernel's info** is the reply that proved the seat ready (``SeatKernelManager.ready_kernel_info``);
+      an older protocol is adapted to as Jupyter Server does.
+    - **The proof** is the kernel's ``iopub_welcome`` (JEP 65: a kernel whose IOPub is an XPUB socket greets
+      each new subscription; ipykernel 7 does). The connection's IOPub subscribes to a topic of its own
+      besides everything, since the socket passes on only the first subscription to a topic: the welcome
+      to that topic comes once the subscription is in place, and the kernel asked nothing.
+    - **Fallback:** a kernel not known to welcome (its readiness client saw no welcome), a connection
+      restored from Jupyter Server's buffer (its channels subscribed long ago), or no welcome within
+      ``WELCOME_WAIT_S``: Jupyter Server's own nudge.
+
+    Upstream's own handling of the welcome is jupyter-server/jupyter_server#1582 (open).
+    """
+
+    def request_kernel_info(self):
+        info = getattr(self.kernel_manager, "ready_kernel_info", None)
+        if not info:
+            return super().request_kernel_info()
+        version = info.get("protocol_version", jupyter_client.protocol_version)
+        if version != jupyter_client.protocol_version:
+            self.session.adapt_version = int(version.split(".")[0])
+        known = asyncio.get_running_loop().create_future()
+        known.set_result(info)
+        return known
+
+    def create_stream(self) -> None:
+        super().create_stream()
+        #: the IOPub stream that subscribed to a topic of its own, whose welcome ends the nudge
+        self._greeted_iopub = None
+        if getattr(self.kernel_manager, "welcomes_subscribers", False):
+            iopub = self.channels["iopub"]
+            iopub.socket.setsockopt(zmq.SUBSCRIBE, welcome_topic())
+            self._greeted_iopub = iopub
+
+    def nudge(self) -> asyncio.Future:
+        iopub = self.channels.get("iopub")
+        if iopub is None or iopub is not getattr(self, "_greeted_iopub", None):
+            return super().nudge()
+        return asyncio.ensure_future(self._welcome(iopub))
+
+    async def _welcome(self, iopub) -> None:
+        """Wait for the first IOPub message on the new subscription (the welcome, or anything the kernel
+        published after it); without one within ``WELCOME_WAIT_S``, nudge as Jupyter Server does."""
+        arrived = asyncio.get_running_loop().create_future()
+
+        def on_iopub(_msg: list) -> None:
+            if not arrived.done():
+                iopub.stop_on_recv()  # what comes next waits in the socket for the page's subscription
+                arrived.set_result(None)
+
+        iopub.on_recv(on_iopub)
+        try:
+            await asyncio.wait_for(asyncio.shield(arrived), WELCOME_WAIT_S)
+        except TimeoutError:
+            if not iopub.closed():
+                iopub.stop_on_recv()
+            self.log.warning("kernel %s sent no IOPub welcome within %s s: nudging it", self.kernel_id, WELCOME_WAIT_S)
+            await super().nudge()
 
 
 class HoldingSpaceKernelManager(AsyncMappingKernelManager):

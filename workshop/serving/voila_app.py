@@ -5,6 +5,9 @@ Everything is added through Voila's, Jupyter Server's and Tornado's extension po
 - ``VoilaConfiguration.multi_kernel_manager_class`` is :class:`~.kernels.HoldingSpaceKernelManager`
   (unless configured as a subclass of it): Voila builds its pooling manager on top of it, and it owns
   the clean-up after each shutdown, the lost-seat watch and the room's cap (``max_participants``).
+- ``Voila.kernel_websocket_connection_class`` (Jupyter Server's setting) is
+  :class:`~.kernels.WelcomingConnection`: a page's websocket is proven by its kernel's IOPub welcome,
+  not by three ``kernel_info`` requests.
 - ``init_handlers()`` (Voila's list of routes) puts :class:`CappedVoilaHandler` in the place of Voila's
   page handler, :class:`~.static.TemplateStaticHandler` in the place of its template static handler,
   and :class:`AwayHandler` before the page handler, which answers every path left.
@@ -60,7 +63,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from ..facilitators import FACILITATOR_HEADER
 from . import preload, rendering
 from .auth import FacilitatorIdentityProvider, friendly_page
-from .kernels import HoldingSpaceKernelManager
+from .kernels import HoldingSpaceKernelManager, WelcomingConnection
 from .static import CachedGZip, TemplateStaticHandler, memo_handler
 
 __all__ = ["AwayBook", "AwayHandler", "CachedGZip", "CappedVoilaHandler", "HoldingSpaceKernelManager",
@@ -323,6 +326,12 @@ class HoldingSpaceVoila(Voila):
         for logger in config.get("loggers", {}).values():
             logger["level"] = logging.getLevelName(self.log_level)
         return config
+
+    @default("kernel_websocket_connection_class")
+    def _welcoming_connections(self) -> type:
+        """Each page's websocket reaches its kernel without the ``kernel_info`` requests Jupyter Server sends
+        to prove a connection (:class:`~.kernels.WelcomingConnection`)."""
+        return WelcomingConnection
 
     @default("cookie_secret")
     def _cookie_secret_from_environment(self) -> bytes:
