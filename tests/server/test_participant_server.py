@@ -442,3 +442,22 @@ def test_kernels_are_reached_over_unix_sockets_not_tcp_ports(server):
             socket_file = Path(f"{info['ip']}-{info[name]}")
             assert socket_file.parent == path.parent and socket_file.is_socket(), socket_file
         assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
+
+
+def test_the_server_talks_to_all_its_seats_through_one_zmq_context(server):
+    """Does the server run one pair of ZMQ threads, however many warm seats it keeps? Each seat's client
+    (Voila's notebook runner's) had a context of its own: two threads a seat, 122 with a room of 60."""
+    import collections
+    import time
+
+    deadline = time.monotonic() + 60
+    while server.warm_seats < 2:
+        assert time.monotonic() < deadline, "no two warm seats: the test proves nothing"
+        time.sleep(0.2)
+    threads = collections.Counter()
+    for task in Path(f"/proc/{server.process.pid}/task").iterdir():
+        try:
+            threads[(task / "comm").read_text(encoding="utf-8").strip()] += 1
+        except OSError:
+            continue
+    assert threads["ZMQbg/IO/0"] == 1 and threads["ZMQbg/Reaper"] == 1, (server.warm_seats, dict(threads))

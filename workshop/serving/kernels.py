@@ -49,6 +49,7 @@ from datetime import UTC, datetime
 import jupyter_client
 import psutil
 import zmq
+import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.session import Session
 from jupyter_core.utils import ensure_async
@@ -133,6 +134,16 @@ class QuickReadyClient(AsyncKernelClient):
 
     #: set once an ``iopub_welcome`` for this client's own topic came (see :class:`WelcomingConnection`)
     welcomed = False
+
+    def _context_default(self) -> zmq.asyncio.Context:
+        """The ZMQ context of the kernel's manager: the server's one, which Jupyter shares among all its
+        kernels. jupyter_client gives each client a context of its own, and a context is two threads:
+        with 60 warm seats the server ran 122 of them, and each join destroyed one pair (the client's
+        channels close at the join; the shared context stays, as the manager's owner keeps it)."""
+        shared = getattr(self.parent, "context", None)
+        if isinstance(shared, zmq.asyncio.Context) and not shared.closed:
+            return shared
+        return super()._context_default()
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
