@@ -62,3 +62,23 @@ def test_the_participant_server_does_not_serve_the_console(participant_server):
         response = requests.get(participant_server.settings.base_url + path, cookies=cookies, timeout=30)
         assert response.status_code in (403, 404), path
         assert "FacilitatorConsole" not in response.text and "console" not in response.text.lower()
+
+
+def _pieces(url: str) -> list[int]:
+    """The sizes of the HTTP chunks a page arrives in, as sent (no decompression)."""
+    response = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=90, stream=True)
+    assert response.status_code == 200
+    return [len(chunk) for chunk in response.raw.read_chunked(decode_content=False)]
+
+
+def test_a_warm_seats_page_arrives_in_a_couple_of_pieces(participant_server):
+    """Is a warm seat's page, all rendered before anyone asked, sent in at most three pieces? Voila flushed
+    after each of its 22 pieces, and each flush compressed and sent a few bytes of its own."""
+    pieces = _pieces(participant_server.settings.join_url)
+    assert 1 <= len(pieces) <= 3, pieces
+
+
+def test_a_page_rendered_while_it_is_asked_for_still_comes_piece_by_piece(console):
+    """(Contrast) The console's page is rendered as it is asked for (no warm seat): what is ready goes out
+    while the next cell runs, so the facilitator sees the loading words first."""
+    assert len(_pieces(console.settings.join_url)) >= 3

@@ -235,6 +235,35 @@ class CappedVoilaHandler(TornadoVoilaHandler):
     ``X-Holding-Space-Facilitator`` header that Voila's ``http_header_envs`` passes on; whatever a
     browser sent under that name is replaced or removed first."""
 
+    #: the flush asked for and not yet done (see :meth:`flush`)
+    _hs_flush: asyncio.Future | None = None
+
+    def flush(self, include_footers: bool = False) -> asyncio.Future:
+        """Tornado's flush, once per turn of the event loop: Voila flushes after each piece of the page
+        (22 for a warm seat's page, all ready at once), and each flush compressed and sent a piece of its
+        own. A flush asked for now runs when the loop next turns, with whatever was written meanwhile, or
+        not at all if the page is finished first; a page still being rendered (a cell running, Voila's
+        heartbeat) is sent piece by piece as before. The page's last flush (``finish``) is Tornado's own."""
+        if include_footers:
+            return super().flush(include_footers=True)
+        if self._hs_flush is None:
+            self._hs_flush = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_soon(self._flush_now)
+        return self._hs_flush
+
+    def _flush_now(self) -> None:
+        pending, self._hs_flush = self._hs_flush, None
+        if not self._hs_finished:
+            super().flush().add_done_callback(lambda sent: sent.exception())  # a closed line: finish says so
+        pending.set_result(None)
+
+    #: set once Tornado finished the page (its last flush sent what was left)
+    _hs_finished = False
+
+    def on_finish(self) -> None:
+        self._hs_finished = True
+        super().on_finish()
+
     def _tell_kernel_who(self) -> None:
         self.request.headers.pop(FACILITATOR_HEADER, None)
         if isinstance(self.identity_provider, FacilitatorIdentityProvider) and self.current_user is not None:
