@@ -3,7 +3,7 @@
 Left, the join storm with browserless phones; middle, with Chromium pages (and the one participant
 whose CPU is slowed 4 times, a low-end phone): p95 time to interactive against N, one line per
 kind of server (``make workshop`` as a newcomer runs it, the pool sized to N, plain Voila), both
-axes logarithmic. Right, the facilitator moving everyone (follow.json).
+axes logarithmic. Right, the facilitator moving everyone (follow_round6.json: this round's run).
 
     python benchmarks/plot.py
     python benchmarks/plot.py --from /tmp/storm.json --out /tmp/performance.png
@@ -87,11 +87,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from", dest="source", type=Path, default=RESULTS / "join_storm.json",
                         help="the join storm's results (default benchmarks/results/join_storm.json)")
-    parser.add_argument("--follow", type=Path, default=RESULTS / "follow.json")
+    parser.add_argument("--follow", type=Path, default=RESULTS / "follow_round6.json")
     parser.add_argument("--out", type=Path, default=KIT / "docs" / "performance.png")
     args = parser.parse_args()
     storm = json.loads(args.source.read_text(encoding="utf-8"))
     follow = json.loads(args.follow.read_text(encoding="utf-8")) if args.follow.exists() else None
+    if follow and isinstance(follow.get("runs"), dict):  # a round's file (follow_round6.json): this round's run
+        follow = follow["runs"]["this_round"]
     fig, axes = plt.subplots(1, 3 if follow else 2, figsize=(17 if follow else 12, 5))
     runs = storm["runs"]
     storm_panel(axes[0], runs, "phone", "Join storm, N browserless phones (the server's part)")
