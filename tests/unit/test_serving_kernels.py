@@ -530,10 +530,13 @@ class FakeChannel:
             raise queue.Empty from None
 
 
-def test_a_seat_is_ready_once_its_kernel_info_is_idle_on_iopub_and_asks_again_when_iopub_missed_it():
+@pytest.mark.parametrize("welcome", ["none", "late"])
+def test_a_seat_is_ready_once_its_kernel_info_is_idle_on_iopub_and_asks_again_when_iopub_missed_it(welcome: str):
     """``QuickReadyClient.wait_for_ready``: the first request's IOPub messages are lost (a new subscription
     may miss them), so it asks again; the second request's reply and idle status end the wait, with a
-    stray message before them read through; an older kernel's protocol is adapted to, as jupyter_client does."""
+    stray message before them read through; an older kernel's protocol is adapted to, as jupyter_client does.
+    A kernel's welcome that comes just after the idle status (its IOPub thread handled the subscription
+    second) still counts; without one, the wait ends a moment after the idle."""
     from workshop.serving.kernels import QuickReadyClient
 
     class Scripted(QuickReadyClient):
@@ -559,6 +562,9 @@ def test_a_seat_is_ready_once_its_kernel_info_is_idle_on_iopub_and_asks_again_wh
                 for state in ("busy", "idle"):
                     self._iopub.messages.put_nowait({"msg_type": "status", "parent_header": {"msg_id": request},
                                                      "content": {"execution_state": state}})
+                if welcome == "late":
+                    self._iopub.messages.put_nowait({"msg_type": "iopub_welcome", "parent_header": {},
+                                                     "content": {"subscription": "holding-space.welcome.x"}})
             return request
 
         async def is_alive(self) -> bool:
@@ -569,8 +575,9 @@ def test_a_seat_is_ready_once_its_kernel_info_is_idle_on_iopub_and_asks_again_wh
         client._iopub.messages.put_nowait({"msg_type": "stream", "parent_header": {}, "content": {}})
         await client.wait_for_ready(timeout=10)
         assert client.asked == ["request-0", "request-1"]
-        assert client._iopub.messages.empty()  # read up to the idle status, nothing left behind
+        assert client._iopub.messages.empty()  # read up to the idle status (and the welcome), nothing left
         assert client.session.adapt_version == 4
+        assert client.welcomed is (welcome == "late")
 
     run(scenario())
 

@@ -56,14 +56,21 @@ async def ready_kernel(manager: AsyncMappingKernelManager):
     return kernel
 
 
-async def connect(kind: type, kernel) -> ZMQChannelsWebsocketConnection:
+async def connect(kind: type, kernel, log: logging.Handler | None = None) -> ZMQChannelsWebsocketConnection:
     """What Jupyter Server does for a page's websocket: ``prepare`` (its session key and kernel info;
-    tests/unit/test_contracts.py holds that part of it), ``create_stream``, ``nudge``."""
+    tests/unit/test_contracts.py holds that part of it), ``create_stream``, ``nudge``; ``log`` hears
+    what the connection logs meanwhile."""
     connection = kind(parent=kernel)
-    connection.session.session = uuid.uuid4().hex
-    await asyncio.wait_for(prepared(connection), 30)
-    connection.create_stream()
-    await asyncio.wait_for(connection.nudge(), 30)
+    if log is not None:
+        connection.log.addHandler(log)
+    try:
+        connection.session.session = uuid.uuid4().hex
+        await asyncio.wait_for(prepared(connection), 30)
+        connection.create_stream()
+        await asyncio.wait_for(connection.nudge(), 30)
+    finally:
+        if log is not None:
+            connection.log.removeHandler(log)
     return connection
 
 
@@ -146,20 +153,24 @@ def test_a_page_connection_asks_a_welcoming_kernel_nothing_and_hears_everything_
     with_kernels(scenario)
 
 
-def test_a_connection_restored_from_the_buffer_or_to_an_unknown_kernel_is_nudged_as_jupyter_server_does():
-    async def scenario(manager) -> None:
-        kernel = await ready_kernel(manager)
-        kernel.welcomes_subscribers = False  # as for a kernel whose IOPub is a plain PUB socket (ipykernel 6)
-        heard = Heard(kernel)
-        await asyncio.sleep(0.3)
-        connection = await connect(WelcomingConnection, kernel)
-        await asyncio.sleep(0.5)
-        assert heard.requests("kernel_info_request"), "an unknown kernel was not nudged"
-        assert await hears_what_follows(connection)
-        close(connection)
-        heard.close()
+async def nudged(manager, *, known_to_welcome: bool = True, log: logging.Handler | None = None) -> None:
+    """A page's connection that had to nudge its kernel: the kernel was asked, and the connection hears
+    what the kernel publishes next."""
+    kernel = await ready_kernel(manager)
+    kernel.welcomes_subscribers = known_to_welcome
+    heard = Heard(kernel)
+    await asyncio.sleep(0.3)
+    connection = await connect(WelcomingConnection, kernel, log=log)
+    await asyncio.sleep(0.5)
+    assert heard.requests("kernel_info_request"), "the kernel was not nudged"
+    assert await hears_what_follows(connection)
+    close(connection)
+    heard.close()
 
-    with_kernels(scenario)
+
+def test_a_kernel_not_known_to_welcome_is_nudged_as_jupyter_server_does():
+    """As for a kernel whose IOPub is a plain PUB socket (ipykernel 6): its readiness client saw no welcome."""
+    with_kernels(lambda manager: nudged(manager, known_to_welcome=False))
 
 
 def test_without_a_welcome_in_time_the_connection_nudges_and_says_so(monkeypatch):
@@ -173,26 +184,7 @@ def test_without_a_welcome_in_time_the_connection_nudges_and_says_so(monkeypatch
         def emit(self, record: logging.LogRecord) -> None:
             said.append(record.getMessage())
 
-    async def scenario(manager) -> None:
-        kernel = await ready_kernel(manager)
-        heard = Heard(kernel)
-        await asyncio.sleep(0.3)
-        connection = WelcomingConnection(parent=kernel)
-        connection.log.addHandler(handler := Said())
-        try:
-            connection.session.session = uuid.uuid4().hex
-            await prepared(connection)
-            connection.create_stream()
-            await asyncio.wait_for(connection.nudge(), 30)
-        finally:
-            connection.log.removeHandler(handler)
-        await asyncio.sleep(0.5)
-        assert heard.requests("kernel_info_request"), "no welcome and no nudge either"
-        assert await hears_what_follows(connection)
-        close(connection)
-        heard.close()
-
-    with_kernels(scenario)
+    with_kernels(lambda manager: nudged(manager, log=Said()))
     assert any("no IOPub welcome" in line for line in said), said
 
 

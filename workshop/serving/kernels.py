@@ -74,6 +74,8 @@ AFTER_RETIRE_WATCH_S = 10.0
 #: how long a kernel_info request's idle status may take on IOPub before the request is sent again
 #: (a new client's IOPub subscription may miss the first; jupyter_client waits as long)
 IOPUB_PROOF_S = 0.2
+#: how long a seat's readiness client still listens for the kernel's welcome once its request's idle came
+LATE_WELCOME_S = 0.1
 #: how long a participant's connection waits for its kernel's welcome before nudging it as Jupyter Server does
 WELCOME_WAIT_S = 2.0
 #: the IOPub topics the kit subscribes to, one per connection, for the kernel's welcome (none is ever published)
@@ -154,6 +156,8 @@ class QuickReadyClient(AsyncKernelClient):
                 version = int(reply["content"].get("protocol_version", "5").split(".")[0])
                 if version != jupyter_client.protocol_version_info[0]:
                     self.session.adapt_version = version  # as jupyter_client does for an older kernel
+                if not self.welcomed:
+                    await self._late_welcome()
                 self._tell_manager(reply["content"])
                 return
             if not await ensure_async(self.is_alive()):
@@ -196,6 +200,18 @@ class QuickReadyClient(AsyncKernelClient):
             if msg["msg_type"] == "kernel_info_reply" and msg["parent_header"].get("msg_id") == request:
                 return msg
         return None
+
+    async def _late_welcome(self) -> None:
+        """Read IOPub a moment longer for the welcome: the kernel's IOPub thread may send the request's idle
+        status before it handles this client's subscription (both wait on its loop), and a seat not
+        known to welcome costs every join Jupyter Server's nudge. Nothing else runs in the kernel now."""
+        ends = time.monotonic() + LATE_WELCOME_S
+        while not self.welcomed and (left := ends - time.monotonic()) > 0:
+            try:
+                msg = await self.iopub_channel.get_msg(timeout=left)
+            except queue.Empty:
+                return
+            self.welcomed = msg["msg_type"] == "iopub_welcome"
 
     async def _idle_after(self, request: str) -> bool:
         """Has ``request``'s ``idle`` status come on IOPub (reading everything before it)?"""
