@@ -280,9 +280,12 @@ class WelcomingConnection(ZMQChannelsWebsocketConnection):
         known.set_result(info)
         return known
 
+    #: the IOPub stream that subscribed to a topic of its own, whose welcome ends the nudge (None: channels
+    #: restored from Jupyter Server's buffer, or a kernel not known to welcome)
+    _greeted_iopub = None
+
     def create_stream(self) -> None:
         super().create_stream()
-        #: the IOPub stream that subscribed to a topic of its own, whose welcome ends the nudge
         self._greeted_iopub = None
         if getattr(self.kernel_manager, "welcomes_subscribers", False):
             iopub = self.channels["iopub"]
@@ -291,7 +294,7 @@ class WelcomingConnection(ZMQChannelsWebsocketConnection):
 
     def nudge(self) -> asyncio.Future:
         iopub = self.channels.get("iopub")
-        if iopub is None or iopub is not getattr(self, "_greeted_iopub", None):
+        if iopub is None or iopub is not self._greeted_iopub:
             return super().nudge()
         return asyncio.ensure_future(self._welcome(iopub))
 

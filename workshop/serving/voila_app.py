@@ -254,7 +254,8 @@ class CappedVoilaHandler(TornadoVoilaHandler):
     def _flush_now(self) -> None:
         pending, self._hs_flush = self._hs_flush, None
         if not self._hs_finished:
-            super().flush().add_done_callback(lambda sent: sent.exception())  # a closed line: finish says so
+            # read the outcome, so a closed line is not logged as never retrieved (finish says so)
+            super().flush().add_done_callback(lambda sent: sent.cancelled() or sent.exception())
         pending.set_result(None)
 
     #: set once Tornado finished the page (its last flush sent what was left)
